@@ -1,0 +1,1 @@
+//! Shared helpers for Argus' criterion benchmarks (data generators).

@@ -1,0 +1,1 @@
+//! Argus adapter crate (under construction).

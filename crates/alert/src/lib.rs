@@ -1,0 +1,1 @@
+//! Argus alert crate (under construction).

@@ -1,0 +1,1 @@
+//! Argus query crate (under construction).

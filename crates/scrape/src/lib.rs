@@ -1,0 +1,1 @@
+//! Argus scrape crate (under construction).

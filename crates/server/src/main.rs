@@ -1,0 +1,26 @@
+//! `argus`: a Prometheus-compatible monitoring server in one binary.
+//!
+//! With no subcommand it runs the server; subcommands are operator tools (`tsdb`, `check`,
+//! `test`, `query`).
+
+mod cli;
+mod logging;
+mod run;
+mod self_metrics;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(&cli.log_level, &cli.log_format);
+    let result = match cli.command {
+        None => run::serve(cli.server),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "Fatal error.");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

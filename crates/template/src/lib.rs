@@ -1,0 +1,1 @@
+//! Argus template crate (under construction).

@@ -1,0 +1,1 @@
+//! Argus tsdb crate (under construction).
