@@ -81,7 +81,10 @@ pub struct ApiError {
 impl ApiError {
     /// A new error.
     pub fn new(error_type: ErrorType, message: impl Into<String>) -> Self {
-        ApiError { error_type, message: message.into() }
+        ApiError {
+            error_type,
+            message: message.into(),
+        }
     }
 
     /// A `bad_data` (400) error.
@@ -282,7 +285,9 @@ mod axum_impl {
                 .unwrap_or(StatusCode::OK);
             match serde_json::to_vec(&self) {
                 Ok(body) => json_response(status, body),
-                Err(e) => ApiError::internal(format!("error encoding response: {e}")).into_response(),
+                Err(e) => {
+                    ApiError::internal(format!("error encoding response: {e}")).into_response()
+                }
             }
         }
     }
@@ -298,8 +303,10 @@ mod axum_impl {
 
     fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
         let mut r = (status, body).into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         r
     }
 }
@@ -340,13 +347,19 @@ mod tests {
             .unwrap();
         assert_eq!(ok, r#"{"status":"success","data":[[1,"2.5"]]}"#);
         let err = serde_json::to_string(&ApiError::bad_data("nope").envelope()).unwrap();
-        assert_eq!(err, r#"{"status":"error","errorType":"bad_data","error":"nope"}"#);
+        assert_eq!(
+            err,
+            r#"{"status":"error","errorType":"bad_data","error":"nope"}"#
+        );
     }
 
     #[test]
     fn rfc3339() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            format_rfc3339(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
         assert_eq!(format_rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
     }
 }

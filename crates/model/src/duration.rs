@@ -40,7 +40,10 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, DurationError> {
         if pos == start {
             return Err(err());
         }
-        let n: i64 = s.get(start..pos).and_then(|d| d.parse().ok()).ok_or_else(err)?;
+        let n: i64 = s
+            .get(start..pos)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(err)?;
         let rest = s.get(pos..).ok_or_else(err)?;
         // "ms" must be tried before "m".
         let (idx, unit, mult) = [6usize, 0, 1, 2, 3, 4, 5]
@@ -53,7 +56,10 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, DurationError> {
         }
         last_unit = Some(idx);
         pos += unit.len();
-        total = n.checked_mul(mult).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+        total = n
+            .checked_mul(mult)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
     }
     Ok(total)
 }

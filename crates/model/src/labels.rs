@@ -60,7 +60,9 @@ impl Default for Labels {
 impl Labels {
     /// The empty label set.
     pub fn empty() -> Self {
-        Labels { inner: Arc::new(Inner::default()) }
+        Labels {
+            inner: Arc::new(Inner::default()),
+        }
     }
 
     /// Builds a label set from pairs in any order. Empty values are dropped; if a name occurs
@@ -107,7 +109,12 @@ impl Labels {
             ends.push(offset(text.len()));
         }
         if ok {
-            return Labels { inner: Arc::new(Inner { text: text.into(), ends: ends.into() }) };
+            return Labels {
+                inner: Arc::new(Inner {
+                    text: text.into(),
+                    ends: ends.into(),
+                }),
+            };
         }
         Self::from_pairs(&all)
     }
@@ -125,16 +132,26 @@ impl Labels {
     /// The label at position `i` in sorted order.
     pub fn at(&self, i: usize) -> Option<Label<'_>> {
         let ends = &self.inner.ends;
-        let name_start = if i == 0 { 0 } else { *ends.get(2 * i - 1)? as usize };
+        let name_start = if i == 0 {
+            0
+        } else {
+            *ends.get(2 * i - 1)? as usize
+        };
         let name_end = *ends.get(2 * i)? as usize;
         let value_end = *ends.get(2 * i + 1)? as usize;
         let text = &self.inner.text;
-        Some(Label { name: text.get(name_start..name_end)?, value: text.get(name_end..value_end)? })
+        Some(Label {
+            name: text.get(name_start..name_end)?,
+            value: text.get(name_end..value_end)?,
+        })
     }
 
     /// Iterates the labels in sorted order.
     pub fn iter(&self) -> LabelsIter<'_> {
-        LabelsIter { labels: self, pos: 0 }
+        LabelsIter {
+            labels: self,
+            pos: 0,
+        }
     }
 
     /// The value of label `name`, if present.
@@ -451,7 +468,8 @@ impl LabelsBuilder {
 
     /// Keeps only the labels named in `names`.
     pub fn keep(&mut self, names: &[impl AsRef<str>]) -> &mut Self {
-        self.pairs.retain(|(n, _)| names.iter().any(|k| k.as_ref() == n));
+        self.pairs
+            .retain(|(n, _)| names.iter().any(|k| k.as_ref() == n));
         self
     }
 
@@ -499,7 +517,10 @@ impl LabelsBuilder {
 impl From<&Labels> for LabelsBuilder {
     fn from(l: &Labels) -> Self {
         LabelsBuilder {
-            pairs: l.iter().map(|l| (l.name.to_owned(), l.value.to_owned())).collect(),
+            pairs: l
+                .iter()
+                .map(|l| (l.name.to_owned(), l.value.to_owned()))
+                .collect(),
         }
     }
 }

@@ -22,6 +22,6 @@ pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use metadata::{MetricMetadata, MetricType};
 pub use sample::{is_stale_nan, now_ms, stale_nan, Sample, STALE_NAN_BITS};
 pub use storage::{
-    AppendError, Appendable, Appender, LabelHints, Querier, Queryable, SampleIterator,
-    SelectHints, Series, SeriesRef, SeriesSet, StorageError, TsdbAdmin, Warnings,
+    AppendError, Appendable, Appender, LabelHints, Querier, Queryable, SampleIterator, SelectHints,
+    Series, SeriesRef, SeriesSet, StorageError, TsdbAdmin, Warnings,
 };

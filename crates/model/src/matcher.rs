@@ -94,24 +94,43 @@ impl std::hash::Hash for Matcher {
 
 impl Matcher {
     /// Builds a matcher; regex operators compile the pattern (anchored, `.` matches `\n`).
-    pub fn new(op: MatchOp, name: impl Into<String>, value: impl Into<String>) -> Result<Self, MatcherError> {
+    pub fn new(
+        op: MatchOp,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, MatcherError> {
         let name = name.into();
         let value = value.into();
         let fast = match op {
             MatchOp::Equal | MatchOp::NotEqual => None,
             MatchOp::Regex | MatchOp::NotRegex => Some(compile(&value)?),
         };
-        Ok(Matcher { name, value, op, fast })
+        Ok(Matcher {
+            name,
+            value,
+            op,
+            fast,
+        })
     }
 
     /// `name="value"`; never fails.
     pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Matcher { name: name.into(), value: value.into(), op: MatchOp::Equal, fast: None }
+        Matcher {
+            name: name.into(),
+            value: value.into(),
+            op: MatchOp::Equal,
+            fast: None,
+        }
     }
 
     /// `name!="value"`; never fails.
     pub fn not_equal(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Matcher { name: name.into(), value: value.into(), op: MatchOp::NotEqual, fast: None }
+        Matcher {
+            name: name.into(),
+            value: value.into(),
+            op: MatchOp::NotEqual,
+            fast: None,
+        }
     }
 
     /// True when `v` (the label's value, `""` if absent) satisfies the matcher.
@@ -168,8 +187,10 @@ impl Matcher {
 
     /// True for `=~".+"` / `!=""`: selects exactly the series that have the label.
     pub fn matches_any_non_empty(&self) -> bool {
-        matches!((self.op, &self.fast), (MatchOp::Regex, Some(Fast::NonEmpty)))
-            || (self.op == MatchOp::NotEqual && self.value.is_empty())
+        matches!(
+            (self.op, &self.fast),
+            (MatchOp::Regex, Some(Fast::NonEmpty))
+        ) || (self.op == MatchOp::NotEqual && self.value.is_empty())
     }
 
     /// The inverse matcher (`=` ↔ `!=`, `=~` ↔ `!~`), sharing the compiled regex.
@@ -180,7 +201,12 @@ impl Matcher {
             MatchOp::Regex => MatchOp::NotRegex,
             MatchOp::NotRegex => MatchOp::Regex,
         };
-        Matcher { name: self.name.clone(), value: self.value.clone(), op, fast: self.fast.clone() }
+        Matcher {
+            name: self.name.clone(),
+            value: self.value.clone(),
+            op,
+            fast: self.fast.clone(),
+        }
     }
 }
 
@@ -195,14 +221,19 @@ impl fmt::Display for Matcher {
 
 /// Characters that give a pattern regex meaning. A pattern free of them is a literal.
 fn is_meta(c: char) -> bool {
-    matches!(c, '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$')
+    matches!(
+        c,
+        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+    )
 }
 
 fn compile(pattern: &str) -> Result<Fast, MatcherError> {
     // Always compile, even when a fast path applies, so invalid patterns are rejected the
     // same way whichever path would have answered.
-    let re = Regex::new(&format!("^(?s:{pattern})$"))
-        .map_err(|e| MatcherError { pattern: pattern.to_owned(), reason: e.to_string() })?;
+    let re = Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| MatcherError {
+        pattern: pattern.to_owned(),
+        reason: e.to_string(),
+    })?;
     if !pattern.chars().any(is_meta) {
         return Ok(Fast::Literal(pattern.to_owned()));
     }
@@ -246,7 +277,9 @@ mod tests {
     #[test]
     fn fast_paths_agree_with_regex() {
         let values = ["", "a", "b", "ab", "abc", "c", "a|b", "x\ny"];
-        for p in ["a", "a|b|c", ".*", ".+", "ab.*", "a|", "(a|b)", "a+", "[ab]c?", "x.y"] {
+        for p in [
+            "a", "a|b|c", ".*", ".+", "ab.*", "a|", "(a|b)", "a+", "[ab]c?", "x.y",
+        ] {
             let m = re(p);
             let r = Regex::new(&format!("^(?s:{p})$")).unwrap();
             for v in values {

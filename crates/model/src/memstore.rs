@@ -68,9 +68,19 @@ impl Appender for MemAppender<'_> {
         }
         // Validate against committed data and earlier samples of this batch, so a batch is
         // accepted or refused sample by sample exactly as the TSDB does.
-        let last_pending = self.pending.iter().rev().find(|(l, _)| l == labels).map(|(_, s)| *s);
-        let last = last_pending
-            .or_else(|| self.store.data.read().get(labels).and_then(|v| v.last().copied()));
+        let last_pending = self
+            .pending
+            .iter()
+            .rev()
+            .find(|(l, _)| l == labels)
+            .map(|(_, s)| *s);
+        let last = last_pending.or_else(|| {
+            self.store
+                .data
+                .read()
+                .get(labels)
+                .and_then(|v| v.last().copied())
+        });
         if let Some(last) = last {
             if t < last.t {
                 return Err(AppendError::OutOfOrder);
@@ -103,7 +113,10 @@ impl Appender for MemAppender<'_> {
 
 impl Appendable for MemStorage {
     fn appender(&self) -> Box<dyn Appender + '_> {
-        Box::new(MemAppender { store: self, pending: Vec::new() })
+        Box::new(MemAppender {
+            store: self,
+            pending: Vec::new(),
+        })
     }
 }
 
@@ -139,10 +152,15 @@ impl Querier for MemQuerier {
         let series = self
             .matching(ms)
             .map(|(l, s)| {
-                let in_range: Vec<Sample> =
-                    s.iter().filter(|x| x.t >= self.mint && x.t <= self.maxt).copied().collect();
-                Box::new(VecSeries { labels: l.clone(), samples: in_range.into() })
-                    as Box<dyn crate::storage::Series>
+                let in_range: Vec<Sample> = s
+                    .iter()
+                    .filter(|x| x.t >= self.mint && x.t <= self.maxt)
+                    .copied()
+                    .collect();
+                Box::new(VecSeries {
+                    labels: l.clone(),
+                    samples: in_range.into(),
+                }) as Box<dyn crate::storage::Series>
             })
             .collect();
         Box::new(VecSeriesSet::new(series, Vec::new()))
@@ -154,8 +172,10 @@ impl Querier for MemQuerier {
         hints: &LabelHints,
         ms: &[Matcher],
     ) -> Result<(Vec<String>, Warnings), StorageError> {
-        let mut vals: Vec<String> =
-            self.matching(ms).filter_map(|(l, _)| l.get(name).map(str::to_owned)).collect();
+        let mut vals: Vec<String> = self
+            .matching(ms)
+            .filter_map(|(l, _)| l.get(name).map(str::to_owned))
+            .collect();
         vals.sort();
         vals.dedup();
         if hints.limit > 0 {
@@ -184,7 +204,11 @@ impl Querier for MemQuerier {
 
 impl Queryable for MemStorage {
     fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>, StorageError> {
-        Ok(Box::new(MemQuerier { snapshot: self.data.read().clone(), mint, maxt }))
+        Ok(Box::new(MemQuerier {
+            snapshot: self.data.read().clone(),
+            mint,
+            maxt,
+        }))
     }
 }
 
@@ -202,8 +226,14 @@ mod tests {
         s.add(&l, &[(1, 1.0), (2, 2.0)]).unwrap();
         let q = s.querier(0, 10).unwrap();
         let mut app = s.appender();
-        assert!(matches!(app.append(None, &l, 1, 5.0), Err(AppendError::OutOfOrder)));
-        assert!(matches!(app.append(None, &l, 2, 3.0), Err(AppendError::DuplicateSample)));
+        assert!(matches!(
+            app.append(None, &l, 1, 5.0),
+            Err(AppendError::OutOfOrder)
+        ));
+        assert!(matches!(
+            app.append(None, &l, 2, 3.0),
+            Err(AppendError::DuplicateSample)
+        ));
         app.append(None, &l, 2, 2.0).unwrap();
         app.append(None, &l, 3, 3.0).unwrap();
         app.commit().unwrap();

@@ -63,7 +63,10 @@ pub enum StorageError {
 impl StorageError {
     /// Wraps an I/O error with context (what and which path).
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        StorageError::Io { context: context.into(), source: Arc::new(source) }
+        StorageError::Io {
+            context: context.into(),
+            source: Arc::new(source),
+        }
     }
 }
 
@@ -122,8 +125,13 @@ impl AppendError {
 pub trait Appender: Send {
     /// Adds a sample. `r` is a reference from an earlier append of the same series (a hint;
     /// it is verified). Returns the series' reference for the next append.
-    fn append(&mut self, r: Option<SeriesRef>, labels: &Labels, t: i64, v: f64)
-        -> Result<SeriesRef, AppendError>;
+    fn append(
+        &mut self,
+        r: Option<SeriesRef>,
+        labels: &Labels,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef, AppendError>;
 
     /// Makes every sample appended so far durable and visible.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
@@ -222,7 +230,10 @@ pub struct VecIterator {
 impl VecIterator {
     /// Iterates `samples`, which must be sorted by timestamp.
     pub fn new(samples: impl Into<Arc<[Sample]>>) -> Self {
-        VecIterator { samples: samples.into(), pos: 0 }
+        VecIterator {
+            samples: samples.into(),
+            pos: 0,
+        }
     }
 }
 
@@ -312,7 +323,10 @@ pub struct VecSeriesSet {
 impl VecSeriesSet {
     /// A set yielding `series` in the given order.
     pub fn new(series: Vec<Box<dyn Series>>, warnings: Warnings) -> Self {
-        VecSeriesSet { items: series.into_iter(), warnings }
+        VecSeriesSet {
+            items: series.into_iter(),
+            warnings,
+        }
     }
 
     /// A set that yields nothing.
@@ -344,17 +358,28 @@ impl SeriesSet for ErrorSeriesSet {
 pub trait Querier: Send + Sync {
     /// Series matching all `matchers` (at least one must not match the empty string), sorted
     /// by labels when `sorted` is true.
-    fn select(&self, sorted: bool, hints: Option<&SelectHints>, matchers: &[Matcher])
-        -> Box<dyn SeriesSet>;
+    fn select(
+        &self,
+        sorted: bool,
+        hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Box<dyn SeriesSet>;
 
     /// Sorted, unique values of label `name` among series matching `matchers` (all series
     /// when empty).
-    fn label_values(&self, name: &str, hints: &LabelHints, matchers: &[Matcher])
-        -> Result<(Vec<String>, Warnings), StorageError>;
+    fn label_values(
+        &self,
+        name: &str,
+        hints: &LabelHints,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings), StorageError>;
 
     /// Sorted, unique label names among series matching `matchers` (all series when empty).
-    fn label_names(&self, hints: &LabelHints, matchers: &[Matcher])
-        -> Result<(Vec<String>, Warnings), StorageError>;
+    fn label_names(
+        &self,
+        hints: &LabelHints,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings), StorageError>;
 }
 
 /// Something that can be read.
@@ -407,7 +432,8 @@ pub struct TsdbStatus {
 /// Administrative operations (the `/api/v1/admin/tsdb/*` endpoints and `/status/tsdb`).
 pub trait TsdbAdmin: Send + Sync {
     /// Marks samples of matching series in `[mint, maxt]` deleted (tombstones).
-    fn delete_series(&self, mint: i64, maxt: i64, matchers: &[Matcher]) -> Result<(), StorageError>;
+    fn delete_series(&self, mint: i64, maxt: i64, matchers: &[Matcher])
+        -> Result<(), StorageError>;
 
     /// Rewrites blocks with tombstones so deleted data leaves the disk.
     fn clean_tombstones(&self) -> Result<(), StorageError>;
@@ -444,11 +470,17 @@ mod tests {
 
     #[test]
     fn vec_iterator_seek_semantics() {
-        let s: Vec<Sample> = [10, 20, 30].iter().map(|&t| Sample::new(t, t as f64)).collect();
+        let s: Vec<Sample> = [10, 20, 30]
+            .iter()
+            .map(|&t| Sample::new(t, t as f64))
+            .collect();
         let mut it = VecIterator::new(s);
         assert!(it.seek(15));
         assert_eq!(it.at().t, 20);
-        assert!(it.seek(5), "seek never moves backwards and keeps a qualifying sample");
+        assert!(
+            it.seek(5),
+            "seek never moves backwards and keeps a qualifying sample"
+        );
         assert_eq!(it.at().t, 20);
         assert!(it.next());
         assert_eq!(it.at().t, 30);

@@ -1,1 +1,11 @@
-//! Argus query crate (under construction).
+//! PromQL parser and engine, and the Prometheus HTTP API.
+//!
+//! `parser` turns query text into an AST, `engine` evaluates it against any
+//! `argus_model::Queryable`, and `api` serves both over Prometheus' `/api/v1`.
+
+pub mod api;
+pub mod engine;
+pub mod parser;
+
+pub use engine::{Engine, EngineOptions, QueryError, QueryOptions, QueryResult, Value};
+pub use parser::{parse, parse_metric_selector, Expr, ParseError};

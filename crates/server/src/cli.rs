@@ -83,7 +83,8 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         "EB" | "EIB" => 1 << 60,
         _ => return Err(format!("invalid size unit in {s:?}")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} too large"))
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use tracing_subscriber::EnvFilter;
 pub fn init(level: &str, format: &str) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(level.to_ascii_lowercase()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second init (tests) is harmless; ignore the error.
     let _ = if format == "json" {
         builder.json().try_init()

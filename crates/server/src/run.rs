@@ -36,7 +36,10 @@ pub fn serve(args: ServerArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve_async(args: ServerArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Argus.");
-    let state = AppState { registry: self_metrics::new_registry(), ready: Arc::default() };
+    let state = AppState {
+        registry: self_metrics::new_registry(),
+        ready: Arc::default(),
+    };
 
     let listener = tokio::net::TcpListener::bind(args.listen_address)
         .await

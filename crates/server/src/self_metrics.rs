@@ -33,11 +33,17 @@ pub fn render(registry: &Registry) -> Response {
     match TextEncoder::new().encode(&registry.gather(), &mut buf) {
         Ok(()) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             buf,
         )
             .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error encoding metrics: {e}\n"))
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("error encoding metrics: {e}\n"),
+        )
             .into_response(),
     }
 }
