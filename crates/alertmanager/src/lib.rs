@@ -1,0 +1,1 @@
+//! Argus alert manager (under construction).

@@ -1,0 +1,1 @@
+//! Argus web UI (under construction).
