@@ -121,8 +121,25 @@ impl serde::Serialize for PromDuration {
 
 impl<'de> serde::Deserialize<'de> for PromDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // A visitor (rather than String then parse) so the error is raised while the
+        // deserializer is on the value, and YAML errors point at its line and column.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = PromDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as 15s or 1h30m")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<PromDuration, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<PromDuration, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<PromDuration, E> {
+                self.visit_str(&n.to_string())
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -1,1 +1,14 @@
-//! Argus scrape crate (under construction).
+//! Argus' ingest side: exposition parsers, the Prometheus configuration file, relabeling,
+//! service discovery, the scrape manager and the remote-write receiver.
+//!
+//! - [`parse`]: Prometheus text 0.0.4, OpenMetrics 1.0 and protobuf exposition parsers
+//!   (nom), producing one stream of [`parse::Entry`] values; content negotiation.
+//! - [`config`]: the whole Prometheus YAML file, used unchanged.
+//! - [`relabel`]: every relabel action.
+//! - [`discovery`]: static and file-based target discovery.
+//! - [`ScrapeManager`]: scrape pools and per-target loops writing to an
+//!   [`argus_model::Appendable`], with Prometheus' staleness, limits and report series.
+//! - [`remote_write`]: the `POST /api/v1/write` receiver.
+
+pub mod config;
+pub mod relabel;
