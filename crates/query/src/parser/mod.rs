@@ -1,28 +1,25 @@
-//! PromQL parser. INTERFACE STUB: the engine helper replaces the internals; the public
-//! signatures below are the contract the HTTP API, rules and adapter code against.
+//! The PromQL parser: lexer, grammar, type checker and printer.
+//!
+//! [`parse`] turns a query into a type-checked [`Expr`] or a [`ParseError`] worded and
+//! positioned like Prometheus' (`1:5: parse error: unexpected <op:*>`). `Display` on an
+//! [`Expr`] prints the canonical single-line form and [`Expr::pretty`] the multi-line form of
+//! `/api/v1/format_query`. Everything experimental in Prometheus (duration expressions,
+//! `limitk`, `info`, `anchored`/`smoothed`, `fill` modifiers, ...) is always enabled.
 
-use std::fmt;
+mod ast;
+mod check;
+mod expr;
+pub mod function_table;
+mod lexer;
+mod literals;
+mod printer;
+mod token;
+
+pub use ast::*;
+pub use function_table::Function;
+pub use printer::{is_legacy_label_name, is_legacy_metric_name, matcher_string};
 
 use argus_model::Matcher;
-
-/// A parsed PromQL expression.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Expr {
-    text: String,
-}
-
-impl Expr {
-    /// Pretty-printed form (what `/api/v1/format_query` returns).
-    pub fn pretty(&self) -> String {
-        self.text.clone()
-    }
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
 
 /// A parse or type-check error, formatted like Prometheus (`1:5: parse error: ...`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,18 +31,38 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses and type-checks a PromQL expression.
-pub fn parse(input: &str) -> Result<Expr, ParseError> {
-    Err(ParseError {
-        pos: 0,
-        message: format!("parser not implemented: {input}"),
-    })
+impl ParseError {
+    /// An error at byte `pos` of `input`; the message gets the `line:col: parse error: `
+    /// prefix.
+    pub fn new(input: &str, pos: usize, detail: String) -> Self {
+        ParseError {
+            pos,
+            message: format!("{}: parse error: {detail}", line_col(input, pos)),
+        }
+    }
+
+    /// The message without the position prefix.
+    pub fn detail(&self) -> &str {
+        self.message
+            .split_once(": parse error: ")
+            .map_or(self.message.as_str(), |(_, d)| d)
+    }
 }
 
-/// Parses a series selector as used in `match[]` (`up`, `{job="x"}`, `up{a=~"b"}`).
-pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseError> {
-    Err(ParseError {
-        pos: 0,
-        message: format!("parser not implemented: {input}"),
-    })
+/// Parses and type-checks a PromQL expression.
+pub fn parse(input: &str) -> Result<Expr, ParseError> {
+    let mut e = expr::Parser::new(input).parse_query()?;
+    check::check(&mut e, input)?;
+    Ok(e)
 }
+
+/// Parses a series selector as used in `match[]` (`up`, `{job="x"}`, `up{a=~"b"}`). Like
+/// Prometheus' `ParseMetricSelector`, it does not reject selectors that match everything;
+/// callers check that.
+pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseError> {
+    let vs = expr::Parser::new(input).parse_selector_only()?;
+    Ok(vs.matchers)
+}
+
+#[cfg(test)]
+mod tests;
