@@ -11,4 +11,5 @@
 //! - [`remote_write`]: the `POST /api/v1/write` receiver.
 
 pub mod config;
+pub mod parse;
 pub mod relabel;
