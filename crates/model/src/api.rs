@@ -28,7 +28,7 @@ pub enum ErrorType {
     NotFound,
     /// Not acceptable: 406.
     NotAcceptable,
-    /// Storage or service unavailable: 503.
+    /// Storage or service unavailable: 500 (Prometheus' default code).
     Unavailable,
 }
 
@@ -57,7 +57,9 @@ impl ErrorType {
             ErrorType::Internal => 500,
             ErrorType::NotFound => 404,
             ErrorType::NotAcceptable => 406,
-            ErrorType::Unavailable => 503,
+            // Prometheus' `getDefaultErrorCode` has no case for `unavailable`, so it falls to
+            // the default 500 (e.g. "admin APIs disabled").
+            ErrorType::Unavailable => 500,
         }
     }
 }
@@ -170,7 +172,9 @@ impl<T> ApiResponse<T> {
 }
 
 /// Formats a sample value as Prometheus does in JSON: `"+Inf"`, `"-Inf"`, `"NaN"`, otherwise
-/// the shortest decimal that round-trips, without exponent (Go's `FormatFloat(v, 'f', -1, 64)`).
+/// the shortest decimal that round-trips: plain for `1e-6 <= |v| < 1e21` (Go's
+/// `FormatFloat(v, 'f', -1, 64)`), exponent form like Go's `'e'` outside (`1e-07`, `1e+21`),
+/// the cut-offs of Prometheus' `json_codec.go` `marshalFloat`.
 pub fn format_value(v: f64) -> String {
     let mut s = String::new();
     write_value(v, &mut s);
@@ -186,10 +190,34 @@ pub fn write_value(v: f64, out: &mut String) {
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
     } else {
-        // Rust's Display for f64 prints the shortest round-trip digits and never switches to
-        // exponent notation, which is exactly Go's 'f' format with precision -1.
-        let _ = write!(out, "{v}");
+        let abs = v.abs();
+        if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+            write_go_exponent(v, out);
+        } else {
+            // Rust's Display for f64 prints the shortest round-trip digits and never switches
+            // to exponent notation, which is exactly Go's 'f' format with precision -1.
+            let _ = write!(out, "{v}");
+        }
     }
+}
+
+/// Appends `v` in Go's `strconv.FormatFloat(v, 'e', -1, 64)` form: shortest round-trip
+/// mantissa, then `e`, a sign and at least two exponent digits (`1.5e-07`, `1e+21`).
+pub fn write_go_exponent(v: f64, out: &mut String) {
+    // Rust's `{:e}` gives the same shortest mantissa digits, with a bare exponent (`1.5e-7`).
+    let s = format!("{v:e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
+    out.push_str(mantissa);
+    out.push('e');
+    let (sign, digits) = match exp.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', exp),
+    };
+    out.push(sign);
+    if digits.len() < 2 {
+        out.push('0');
+    }
+    out.push_str(digits);
 }
 
 /// Appends a millisecond timestamp as Prometheus writes it: seconds, then `.` and exactly
@@ -319,8 +347,13 @@ mod tests {
     fn values_like_go() {
         assert_eq!(format_value(1.0), "1");
         assert_eq!(format_value(0.1), "0.1");
-        assert_eq!(format_value(1e21), "1000000000000000000000");
-        assert_eq!(format_value(1e-7), "0.0000001");
+        assert_eq!(format_value(1e21), "1e+21");
+        assert_eq!(format_value(1e-7), "1e-07");
+        assert_eq!(format_value(-1.5e-7), "-1.5e-07");
+        assert_eq!(format_value(1.2345e300), "1.2345e+300");
+        assert_eq!(format_value(1e-6), "0.000001");
+        assert_eq!(format_value(9.99e20), "999000000000000000000");
+        assert_eq!(format_value(0.0), "0");
         assert_eq!(format_value(f64::INFINITY), "+Inf");
         assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
         assert_eq!(format_value(f64::NAN), "NaN");
