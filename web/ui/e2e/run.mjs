@@ -1,0 +1,98 @@
+// End-to-end tests of the built UI in headless Chromium (Debian's, driven by playwright-core).
+//
+//   node e2e/run.mjs                   start Prometheus + Alertmanager + a same-origin server
+//   ARGUS_URL=http://host:9090 node e2e/run.mjs   test a running Argus instead
+//   E2E_ONLY=targets,alerts node e2e/run.mjs      run some scenarios only
+//
+// Screenshots of every page go to e2e/artifacts/. Without the peers the run fails, unless
+// ARGUS_SKIP_PEER_TESTS=1 is set.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+import { findBinary, startPeers } from './peers.mjs';
+import { scenarios } from './scenarios.mjs';
+import { startServer } from './server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const artifacts = path.join(here, 'artifacts');
+const distDir = path.resolve(here, '../../../crates/ui/dist');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function fail(msg) {
+  console.error(`e2e: ${msg}`);
+  process.exit(1);
+}
+
+async function main() {
+  const skip = process.env.ARGUS_SKIP_PEER_TESTS === '1';
+  const chromiumPath = process.env.CHROMIUM_PATH ?? findBinary(['chromium', 'chromium-browser']);
+  if (!chromiumPath) {
+    if (skip) return console.log('e2e: skipped (no chromium, ARGUS_SKIP_PEER_TESTS=1)');
+    fail('headless Chromium is needed: apt-get install chromium (or set ARGUS_SKIP_PEER_TESTS=1 to skip)');
+  }
+  let peers = null;
+  let server = null;
+  let base = process.env.ARGUS_URL?.replace(/\/$/, '');
+  const cleanup = [];
+  if (!base) {
+    try {
+      peers = await startPeers();
+    } catch (e) {
+      if (skip && /missing/.test(e.message)) return console.log(`e2e: skipped (${e.message})`);
+      fail(e.message);
+    }
+    cleanup.push(() => peers.stop());
+    server = await startServer({ distDir, promUrl: peers.promUrl, amUrl: peers.amUrl });
+    cleanup.push(() => server.close());
+    base = server.url;
+  }
+  mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
+  cleanup.push(() => browser.close());
+
+  const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
+  const results = [];
+  const notes = [];
+  for (const sc of scenarios) {
+    if (only && !only.has(sc.name)) continue;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('console', (m) => m.text().startsWith('PERF') && console.log(m.text()));
+    const shot = async (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+    const t0 = Date.now();
+    try {
+      await sc.run({ page, base, shot, note: (n) => notes.push(n), context });
+      if (consoleErrors.length) throw new Error(`uncaught errors in the page: ${consoleErrors.join('; ')}`);
+      results.push({ name: sc.name, ok: true, ms: Date.now() - t0 });
+      console.log(`ok   ${sc.name} (${Date.now() - t0}ms)`);
+    } catch (e) {
+      await shot(`FAILED-${sc.name}`).catch(() => {});
+      results.push({ name: sc.name, ok: false, ms: Date.now() - t0, error: e });
+      console.log(`FAIL ${sc.name}: ${e.stack ?? e}`);
+    } finally {
+      await context.close();
+    }
+  }
+  for (const c of cleanup.reverse()) await c();
+  for (const n of notes) console.log(`note ${n}`);
+  const failed = results.filter((r) => !r.ok);
+  console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${path.relative(process.cwd(), artifacts)}/`);
+  if (failed.length && peers) console.log(peers.logs.slice(-40).join(''));
+  process.exit(failed.length ? 1 : 0);
+}
+
+main().catch((e) => fail(e.stack ?? String(e)));
