@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::ast::{Arg, Branch, Command, List, Node, Pipe};
 use crate::builtins::builtin;
 use crate::error::TemplateError;
-use crate::escape::HtmlContext;
 use crate::gofmt::sprint;
+use crate::html_context::HtmlContext;
 use crate::value::Value;
 use crate::{MissingKey, Template};
 

@@ -9,7 +9,7 @@
 //! `define`/`template`/`block`; the builtins `and or not len index slice print printf
 //! println html js urlquery call eq ne lt le gt ge`; Go's `fmt` formatting; and Go's error
 //! texts (`template: t:1:5: executing "t" at <.x>: ...`). Html mode escapes action output by
-//! HTML context (see [`escape`] for the subset).
+//! HTML context (see `html_context.rs` for the subset).
 //!
 //! ```
 //! use argus_template::{Template, Value};
@@ -29,6 +29,7 @@ pub mod escape;
 mod exec;
 mod float;
 pub mod gofmt;
+mod html_context;
 mod lex;
 mod parse;
 mod strfuncs;
