@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/-/ready", get(ready).head(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
+        // The web UI: /, /query, /graph, the other pages and /assets/*.
+        .merge(argus_ui::router())
 }
 
 async fn healthy() -> &'static str {
