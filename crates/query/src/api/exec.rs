@@ -73,6 +73,14 @@ where
         .await
         .map_err(|_| ApiError::internal("query concurrency limiter closed"))?;
     let queue_time = queued.elapsed();
+    // The `timeout` parameter is a deadline set when the request arrived (Prometheus puts it
+    // on the request context), so waiting for a slot uses it up.
+    if let Some(t) = opts.timeout {
+        match t.checked_sub(queue_time) {
+            Some(left) if !left.is_zero() => opts.timeout = Some(left),
+            _ => return Err(query_error(QueryError::Timeout("query queue"))),
+        }
+    }
     let engine = st.engine.clone();
     let storage = st.storage.clone();
     let handle = tokio::task::spawn_blocking(move || {

@@ -98,6 +98,17 @@ pub fn write_number(out: &mut Vec<u8>, v: f64) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Appends a finite float as Go's `encoding/json` does: plain between 1e-6 and 1e21,
+/// otherwise exponent form without a leading zero in negative exponents (`1e-7`, `1e+21`).
+pub fn write_std_number(out: &mut Vec<u8>, v: f64) {
+    let mut s = String::with_capacity(24);
+    write_value(v, &mut s);
+    if let Some(i) = s.find("e-0") {
+        s.remove(i + 2);
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
 /// Appends a quoted sample value (`"1"`, `"NaN"`, `"+Inf"`, `"1e-07"`).
 #[inline]
 pub fn write_sample_value(out: &mut Vec<u8>, v: f64) {
@@ -179,10 +190,27 @@ pub fn write_query_data(out: &mut Vec<u8>, v: &Value, stats: Option<&[u8]>) {
     out.extend_from_slice(result_type(v).as_bytes());
     out.extend_from_slice(b"\",\"result\":");
     match v {
-        Value::Scalar(t, f) => write_point(out, *t, *f),
+        // Scalars and strings are not covered by Prometheus' jsoniter codecs: their own
+        // MarshalJSON writes `float64(T)/1000` with encoding/json, and scalars format the
+        // value with 'f' (never an exponent).
+        Value::Scalar(t, f) => {
+            out.push(b'[');
+            write_std_number(out, *t as f64 / 1000.0);
+            out.extend_from_slice(b",\"");
+            let mut s = String::with_capacity(24);
+            if f.is_nan() {
+                s.push_str("NaN");
+            } else if f.is_infinite() {
+                s.push_str(if *f > 0.0 { "+Inf" } else { "-Inf" });
+            } else {
+                let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{f}"));
+            }
+            out.extend_from_slice(s.as_bytes());
+            out.extend_from_slice(b"\"]");
+        }
         Value::String(t, s) => {
             out.push(b'[');
-            write_ts(out, *t);
+            write_std_number(out, *t as f64 / 1000.0);
             out.push(b',');
             write_str(out, s);
             out.push(b']');
@@ -406,8 +434,17 @@ mod tests {
         write_query_data(&mut out, &Value::Scalar(-1500, -0.25), None);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#"{"resultType":"scalar","result":[-1.500,"-0.25"]}"#
+            r#"{"resultType":"scalar","result":[-1.5,"-0.25"]}"#
         );
+        let mut out = Vec::new();
+        write_query_data(&mut out, &Value::Scalar(1_700_000_000_123, 1e21), None);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"resultType":"scalar","result":[1700000000.123,"1000000000000000000000"]}"#
+        );
+        let mut out = Vec::new();
+        write_std_number(&mut out, 1e-7);
+        assert_eq!(out, b"1e-7");
         let mut out = Vec::new();
         write_query_data(&mut out, &Value::String(5, "a\"b".into()), None);
         assert_eq!(
