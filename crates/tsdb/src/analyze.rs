@@ -1,0 +1,1 @@
+//! Placeholder for analysis (filled below).
