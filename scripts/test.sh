@@ -41,6 +41,12 @@ if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   python3 -m pip install -q aiosmtpd
 fi
 
+# The OpenAPI response validator of the HTTP API tests (crates/query/testdata/http-api).
+if ! python3 -c 'import jsonschema, yaml' >/dev/null 2>&1; then
+  log "installing jsonschema, pyyaml"
+  python3 -m pip install -q jsonschema pyyaml
+fi
+
 # The web UI's front-end toolchain (only when the UI sources exist).
 if [ -f web/ui/package.json ] && [ ! -d web/ui/node_modules ]; then
   log "installing UI packages"
