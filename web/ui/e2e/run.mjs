@@ -71,7 +71,6 @@ async function main() {
     const page = await context.newPage();
     const consoleErrors = [];
     page.on('pageerror', (e) => consoleErrors.push(e.message));
-    page.on('console', (m) => m.text().startsWith('PERF') && console.log(m.text()));
     const shot = async (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
     const t0 = Date.now();
     try {

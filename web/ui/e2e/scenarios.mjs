@@ -248,7 +248,7 @@ export const scenarios = [
     name: 'status',
     async run({ page, base, shot }) {
       await page.goto(`${base}/status`);
-      await page.locator('text=Build information').waitFor();
+      await page.locator('h2', { hasText: /^Build information$/ }).waitFor();
       assert.match(await page.locator('.page').innerText(), /version/);
       await shot('status');
       await page.locator('.tabs a', { hasText: 'TSDB status' }).click();
