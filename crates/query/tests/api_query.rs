@@ -310,3 +310,196 @@ async fn format_query_and_exemplars() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body, r#"{"status":"success","data":[]}"#);
 }
+
+mod slow {
+    //! A storage whose sample reads are slow and counted, to watch a query stop.
+
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use argus_model::memstore::MemStorage;
+    use argus_model::storage::Series;
+    use argus_model::{
+        LabelHints, Labels, Matcher, Querier, Queryable, Sample, SampleIterator, SelectHints,
+        SeriesSet, StorageError, Warnings,
+    };
+
+    pub struct SlowStorage {
+        pub inner: MemStorage,
+        pub reads: Arc<AtomicU64>,
+    }
+
+    struct SlowQuerier {
+        inner: Box<dyn Querier>,
+        reads: Arc<AtomicU64>,
+    }
+
+    struct SlowSet {
+        inner: Box<dyn SeriesSet>,
+        reads: Arc<AtomicU64>,
+    }
+
+    struct SlowSeries {
+        inner: Box<dyn Series>,
+        reads: Arc<AtomicU64>,
+    }
+
+    struct SlowIter {
+        inner: Box<dyn SampleIterator>,
+        reads: Arc<AtomicU64>,
+    }
+
+    impl Queryable for SlowStorage {
+        fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>, StorageError> {
+            Ok(Box::new(SlowQuerier {
+                inner: self.inner.querier(mint, maxt)?,
+                reads: self.reads.clone(),
+            }))
+        }
+    }
+
+    impl Querier for SlowQuerier {
+        fn select(
+            &self,
+            sorted: bool,
+            hints: Option<&SelectHints>,
+            ms: &[Matcher],
+        ) -> Box<dyn SeriesSet> {
+            Box::new(SlowSet {
+                inner: self.inner.select(sorted, hints, ms),
+                reads: self.reads.clone(),
+            })
+        }
+        fn label_values(
+            &self,
+            name: &str,
+            hints: &LabelHints,
+            ms: &[Matcher],
+        ) -> Result<(Vec<String>, Warnings), StorageError> {
+            self.inner.label_values(name, hints, ms)
+        }
+        fn label_names(
+            &self,
+            hints: &LabelHints,
+            ms: &[Matcher],
+        ) -> Result<(Vec<String>, Warnings), StorageError> {
+            self.inner.label_names(hints, ms)
+        }
+    }
+
+    impl SeriesSet for SlowSet {
+        fn next(&mut self) -> Option<Result<Box<dyn Series>, StorageError>> {
+            self.inner.next().map(|r| {
+                r.map(|s| {
+                    Box::new(SlowSeries {
+                        inner: s,
+                        reads: self.reads.clone(),
+                    }) as Box<dyn Series>
+                })
+            })
+        }
+    }
+
+    impl Series for SlowSeries {
+        fn labels(&self) -> &Labels {
+            self.inner.labels()
+        }
+        fn iterator(&self) -> Box<dyn SampleIterator> {
+            Box::new(SlowIter {
+                inner: self.inner.iterator(),
+                reads: self.reads.clone(),
+            })
+        }
+    }
+
+    impl SlowIter {
+        fn tick(&self) {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    impl SampleIterator for SlowIter {
+        fn next(&mut self) -> bool {
+            self.tick();
+            self.inner.next()
+        }
+        fn seek(&mut self, t: i64) -> bool {
+            self.tick();
+            self.inner.seek(t)
+        }
+        fn at(&self) -> Sample {
+            self.inner.at()
+        }
+        fn err(&self) -> Option<&StorageError> {
+            self.inner.err()
+        }
+    }
+}
+
+/// A client that disconnects mid-query cancels it: storage reads stop, and with one query
+/// slot the next query runs at once instead of waiting for the abandoned one.
+#[tokio::test]
+async fn client_disconnect_cancels_the_query() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use tokio::io::AsyncWriteExt;
+
+    let storage = argus_model::memstore::MemStorage::new();
+    // 300 series of 40 samples: ~12k slow reads, over 12 s if never canceled.
+    let samples: Vec<(i64, f64)> = (0..40).map(|i| (T0 + i * 15_000, i as f64)).collect();
+    for n in 0..300 {
+        let id = n.to_string();
+        storage
+            .add(&labels(&[("__name__", "slow"), ("n", &id)]), &samples)
+            .unwrap();
+    }
+    let reads = Arc::new(AtomicU64::new(0));
+    let mut st = fixture_state(fixture_storage()).with_max_concurrency(1);
+    st.storage = Arc::new(slow::SlowStorage {
+        inner: storage,
+        reads: reads.clone(),
+    });
+    let base = spawn(st).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let path = format!(
+        "/api/v1/query_range?query=slow&start={}&end={}&step=15",
+        T0 / 1000,
+        T0 / 1000 + 600
+    );
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while reads.load(Ordering::SeqCst) < 50 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "query never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(conn);
+
+    // The next query needs the only slot.
+    let started = Instant::now();
+    let r = get(
+        &base,
+        "/api/v1/query?query=slow%7Bn%3D%220%22%7D&time=1700000000",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the abandoned query kept its slot for {:?}",
+        started.elapsed()
+    );
+    let after = reads.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(reads.load(Ordering::SeqCst), after, "storage reads went on");
+    assert!(after < 5_000, "{after} reads: the query ran to the end");
+}
