@@ -5,7 +5,9 @@
 
 pub mod api;
 pub mod engine;
+pub(crate) mod functions;
 pub mod parser;
+pub mod promqltest;
 
 pub use engine::{Engine, EngineOptions, QueryError, QueryOptions, QueryResult, Value};
 pub use parser::{parse, parse_metric_selector, Expr, ParseError};

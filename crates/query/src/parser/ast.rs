@@ -484,11 +484,16 @@ impl DurationParam {
     }
 }
 
-/// Seconds to whole milliseconds, truncating like Go's `time.Duration(v*1000) * ms`.
+/// Seconds to whole milliseconds. Values within floating-point noise of a whole millisecond
+/// (`1.001 * 1000` is `1000.9999999999999`) round to it; anything else truncates.
 pub fn secs_to_ms(secs: f64) -> i64 {
     let v = secs * 1000.0;
     if v.is_nan() {
-        0
+        return 0;
+    }
+    let r = v.round();
+    if (v - r).abs() < 1e-6 {
+        r as i64
     } else {
         v as i64
     }

@@ -820,7 +820,7 @@ impl<'a> Parser<'a> {
                     AtModifier::End
                 }
             }
-            K::Number | K::Add | K::Sub => {
+            K::Number | K::Duration | K::Add | K::Sub => {
                 let neg = match self.peek_kind() {
                     K::Sub => {
                         self.bump();
@@ -833,11 +833,14 @@ impl<'a> Parser<'a> {
                     _ => false,
                 };
                 let t = self.peek().clone();
-                if t.kind != K::Number {
-                    return Err(self.unexpected("@", "timestamp"));
-                }
+                let mut ts = match t.kind {
+                    K::Number => parse_number(&t.text).map_err(|m| self.err(t.pos, m))?,
+                    K::Duration => {
+                        parse_duration(&t.text).map_err(|m| self.err(t.pos, m))? as f64 / 1000.0
+                    }
+                    _ => return Err(self.unexpected("@", "timestamp")),
+                };
                 self.bump();
-                let mut ts = parse_number(&t.text).map_err(|m| self.err(t.pos, m))?;
                 if neg {
                     ts = -ts;
                 }

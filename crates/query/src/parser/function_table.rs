@@ -74,6 +74,7 @@ pub static FUNCTIONS: &[Function] = &[
     f("histogram_count", &[V], 0, V, false),
     f("histogram_fraction", &[S, S, V], 0, V, false),
     f("histogram_quantile", &[S, V], 0, V, false),
+    f("histogram_quantiles", &[V, Str, S], -1, V, true),
     f("histogram_stddev", &[V], 0, V, false),
     f("histogram_stdvar", &[V], 0, V, false),
     f("histogram_sum", &[V], 0, V, false),

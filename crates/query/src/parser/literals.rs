@@ -78,7 +78,7 @@ fn parse_go_int(text: &str) -> Option<i64> {
 }
 
 /// Go's `strconv.ParseFloat(s, 64)`; None on syntax error or overflow.
-fn parse_go_float(text: &str) -> Option<f64> {
+pub(crate) fn parse_go_float(text: &str) -> Option<f64> {
     let lower = text.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     let neg = lower.starts_with('-');

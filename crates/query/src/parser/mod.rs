@@ -17,7 +17,19 @@ mod token;
 
 pub use ast::*;
 pub use function_table::Function;
+pub use literals::go_quote_bytes;
 pub use printer::{is_legacy_label_name, is_legacy_metric_name, matcher_string};
+
+/// Go's `strconv.Quote` of a string (as Prometheus prints values in messages).
+pub fn go_quote_str(s: &str) -> String {
+    token::go_quote(s)
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` (accepts `+Inf`, `NaN`, hex floats, `_` separators);
+/// None when `s` is not a valid float.
+pub fn parse_go_float(s: &str) -> Option<f64> {
+    literals::parse_go_float(s)
+}
 
 use argus_model::Matcher;
 
