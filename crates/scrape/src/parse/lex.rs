@@ -114,26 +114,29 @@ pub enum ValueError {
 pub fn quoted_value(i: &[u8], strict_escapes: bool) -> Result<(&[u8], &[u8], bool), ValueError> {
     let mut escaped = false;
     let mut k = 0;
-    while let Some(&c) = i.get(k) {
-        match c {
-            b'"' => {
-                let rest = i.get(k + 1..).unwrap_or(&[]);
-                return Ok((rest, i.get(..k).unwrap_or(&[]), escaped));
-            }
-            b'\\' => {
-                escaped = true;
-                match i.get(k + 1) {
-                    Some(b'\\' | b'"' | b'n') => k += 2,
-                    Some(&e) if strict_escapes => return Err(ValueError::BadEscape(e)),
-                    Some(b'\n') | None => return Err(ValueError::Unterminated),
-                    Some(_) => k += 2,
-                }
-            }
-            b'\n' => return Err(ValueError::Unterminated),
-            _ => k += 1,
+    loop {
+        // Jump to the next quote or backslash (label values are often long: container
+        // ids, paths), then look for a newline only in the skipped span.
+        let rest = i.get(k..).unwrap_or(&[]);
+        let Some(off) = memchr::memchr2(b'"', b'\\', rest) else {
+            return Err(ValueError::Unterminated);
+        };
+        if memchr::memchr(b'\n', rest.get(..off).unwrap_or(&[])).is_some() {
+            return Err(ValueError::Unterminated);
+        }
+        k += off;
+        if i.get(k) == Some(&b'"') {
+            let rest = i.get(k + 1..).unwrap_or(&[]);
+            return Ok((rest, i.get(..k).unwrap_or(&[]), escaped));
+        }
+        escaped = true;
+        match i.get(k + 1) {
+            Some(b'\\' | b'"' | b'n') => k += 2,
+            Some(&e) if strict_escapes => return Err(ValueError::BadEscape(e)),
+            Some(b'\n') | None => return Err(ValueError::Unterminated),
+            Some(_) => k += 2,
         }
     }
-    Err(ValueError::Unterminated)
 }
 
 /// Resolves `\\`, `\"` and `\n`; any other escape is kept as written.
