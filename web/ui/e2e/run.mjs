@@ -7,7 +7,7 @@
 // Screenshots of every page go to e2e/artifacts/. Without the peers the run fails, unless
 // ARGUS_SKIP_PEER_TESTS=1 is set.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -58,6 +58,7 @@ async function main() {
     cleanup.push(() => server.close());
     base = server.url;
   }
+  rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
   cleanup.push(() => browser.close());

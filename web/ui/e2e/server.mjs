@@ -7,7 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-const PAGES = new Set(['/query', '/graph', '/alerts', '/rules', '/targets', '/silences', '/status', '/tsdb-status', '/flags', '/config']);
+const PAGES = new Set(['/query', '/alerts', '/rules', '/targets', '/silences', '/status', '/tsdb-status', '/flags', '/config']);
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 function proxy(req, res, target) {
@@ -43,8 +43,9 @@ export function startServer({ distDir, promUrl, amUrl }) {
     const p = new URL(req.url ?? '/', 'http://x').pathname;
     if (p.startsWith('/api/v2/')) return proxy(req, res, amUrl);
     if (p.startsWith('/api/v1/') || p.startsWith('/-/')) return proxy(req, res, promUrl);
-    if (p === '/') {
-      res.writeHead(302, { location: '/query' });
+    if (p === '/' || p === '/graph') {
+      const q = new URL(req.url ?? '/', 'http://x').search;
+      res.writeHead(302, { location: p === '/graph' && q ? `/query${q}` : '/query' });
       return res.end();
     }
     if (PAGES.has(p.replace(/\/$/, ''))) return send(req, res, path.join(distDir, 'index.html'));

@@ -14,7 +14,7 @@ describe('alignSeries', () => {
       10,
     );
     expect(xs).toEqual([100, 110, 120, 130]);
-    expect(ys).toEqual([
+    expect(ys.map((c) => Array.from(c))).toEqual([
       [1, 2, null, 4],
       [null, null, 3.5, null],
     ]);
@@ -26,7 +26,9 @@ describe('alignSeries', () => {
     for (let k = 0; k < 1000; k++) values.push([Math.round((start + k * 3.6) * 1000) / 1000, String(k)]);
     const { xs, ys } = alignSeries([{ metric: {}, values }], start, start + 999 * 3.6, 3.6);
     expect(xs.length).toBe(1000);
-    expect(ys[0]?.every((v, k) => v === k)).toBe(true);
+    // A complete column stays a typed array.
+    expect(ys[0]).toBeInstanceOf(Float64Array);
+    expect(Array.from(ys[0] ?? []).every((v, k) => v === k)).toBe(true);
   });
 
   it('falls back to the union of timestamps when samples are off the grid', () => {
@@ -49,6 +51,7 @@ describe('alignSeries', () => {
   it('turns values that cannot be drawn into gaps', () => {
     const { ys } = alignSeries([{ metric: {}, values: [[0, '+Inf'], [1, 'NaN'], [2, '-Inf'], [3, '1e3']] }], 0, 3, 1);
     expect(ys[0]).toEqual([null, null, null, 1000]);
+    expect(Array.isArray(ys[0])).toBe(true);
   });
 
   it('copes with series without values (native histograms only)', () => {
@@ -70,6 +73,12 @@ describe('stackSeries', () => {
       [1, 2, null],
       [11, null, 30],
       [111, 202, 330],
+    ]);
+  });
+  it('stacks typed columns', () => {
+    expect(stackSeries([Float64Array.of(1, 2), Float64Array.of(3, 4)])).toEqual([
+      [1, 2],
+      [4, 6],
     ]);
   });
   it('accepts no series', () => {

@@ -2,11 +2,18 @@
 
 import type { RangeSeries } from '../api';
 
+/**
+ * One series' values on the shared x axis. A series with a value in every slot is a
+ * Float64Array (no boxed numbers: a million samples cost 8 MB and no garbage); one with gaps
+ * is an array with null where uPlot must break the line.
+ */
+export type Column = Float64Array | (number | null)[];
+
 export interface Aligned {
   /** Shared x values in unix seconds. */
   xs: number[];
-  /** One array per series, null where the series has no sample. */
-  ys: (number | null)[][];
+  /** One column per series. */
+  ys: Column[];
 }
 
 /** Parses a sample value string; non-finite values (±Inf, NaN) cannot be drawn and become null. */
@@ -27,11 +34,11 @@ export function alignSeries(series: RangeSeries[], startS: number, endS: number,
     for (let k = 0; k < n; k++) xs[k] = round3(startS + k * stepS);
     // Index loops and `+v` instead of for-of destructuring and Number(): this runs once per
     // sample (a million times for 1,000 × 1,000) and the string parse dominates.
-    const ys: (number | null)[][] = new Array(series.length);
+    const ys: Column[] = new Array<Column>(series.length);
     let onGrid = true;
     for (let i = 0; i < series.length && onGrid; i++) {
       const vals = series[i]?.values ?? [];
-      const col = new Array<number | null>(n).fill(null);
+      const col = new Float64Array(n).fill(NaN);
       for (let j = 0; j < vals.length; j++) {
         const p = vals[j] as [number, string];
         const t = p[0];
@@ -40,15 +47,23 @@ export function alignSeries(series: RangeSeries[], startS: number, endS: number,
           onGrid = false;
           break;
         }
-        const v = +p[1];
-        // v - v is 0 only for finite numbers (NaN and ±Inf give NaN).
-        col[k] = v - v === 0 ? v : null;
+        col[k] = +p[1];
       }
-      ys[i] = col;
+      ys[i] = withGaps(col);
     }
     if (onGrid) return { xs, ys };
   }
   return alignUnion(series);
+}
+
+/** Keeps a complete column typed; turns one with missing or non-finite values into nulls. */
+function withGaps(col: Float64Array): Column {
+  for (let k = 0; k < col.length; k++) {
+    const v = col[k] as number;
+    // v - v is 0 only for finite numbers (NaN and ±Inf give NaN).
+    if (v - v !== 0) return Array.from(col, (x) => (x - x === 0 ? x : null));
+  }
+  return col;
 }
 
 function round3(x: number): number {
@@ -75,11 +90,11 @@ function alignUnion(series: RangeSeries[]): Aligned {
  * Cumulative sums for a stacked graph: series i is drawn at the sum of series 0..i.
  * A missing sample counts as 0 for the series above it but stays a gap in its own line.
  */
-export function stackSeries(ys: (number | null)[][]): (number | null)[][] {
+export function stackSeries(ys: Column[]): (number | null)[][] {
   const n = ys[0]?.length ?? 0;
-  const acc = new Array<number>(n).fill(0);
+  const acc = new Float64Array(n);
   return ys.map((col) =>
-    col.map((v, k) => {
+    Array.from(col as ArrayLike<number | null>, (v, k) => {
       if (v === null) return null;
       acc[k] = (acc[k] ?? 0) + v;
       return acc[k] ?? null;
