@@ -84,20 +84,7 @@ const RULES = `groups:
           summary: Stays pending for an hour.
 `;
 
-/** Starts both peers; returns their URLs and a stop() that kills them and removes their data. */
-export async function startPeers() {
-  const promBin = findBinary(['prometheus']);
-  const amBin = findBinary(['prometheus-alertmanager', 'alertmanager']);
-  if (!promBin || !amBin) {
-    throw new Error(
-      `the UI end-to-end tests need a real Prometheus and Alertmanager: missing ${[!promBin && 'prometheus', !amBin && 'prometheus-alertmanager'].filter(Boolean).join(' and ')} ` +
-        '(apt-get install prometheus prometheus-alertmanager, or set ARGUS_SKIP_PEER_TESTS=1 to skip)',
-    );
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'argus-ui-e2e-'));
-  const promPort = await freePort();
-  const amPort = await freePort();
-  const deadPort = await freePort(); // nothing listens here: the "broken" pool is down
+function writeConfigs(dir, { promPort, amPort, deadPort }) {
   writeFileSync(path.join(dir, 'rules.yml'), RULES);
   writeFileSync(
     path.join(dir, 'prometheus.yml'),
@@ -132,46 +119,13 @@ receivers:
   - name: blackhole
 `,
   );
-  const logs = [];
-  const children = [
-    startProcess(
-      amBin,
-      [
-        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${path.join(dir, 'am')}`,
-        `--web.listen-address=127.0.0.1:${amPort}`,
-        '--cluster.listen-address=',
-      ],
-      'alertmanager',
-      logs,
-    ),
-    startProcess(
-      promBin,
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'prom')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        // The first notification can go out before the alert manager is discovered; resend soon.
-        '--rules.alert.resend-delay=1s',
-      ],
-      'prometheus',
-      logs,
-    ),
-  ];
-  const stop = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const promUrl = `http://127.0.0.1:${promPort}`;
-  const amUrl = `http://127.0.0.1:${amPort}`;
+}
+
+/** Waits until both APIs answer with the data every page needs; kills everything on failure. */
+async function waitForData(promUrl, amUrl, logs, stop) {
   try {
-    for (const c of children) {
-      c.on('exit', (code) => {
-        if (code !== null && code !== 0) logs.push(`[exit] ${c.spawnfile} exited with ${code}`);
-      });
-    }
-    await waitFor('Prometheus to be ready', async () => (await fetch(`${promUrl}/-/ready`)).ok);
-    await waitFor('Alertmanager to be ready', async () => (await fetch(`${amUrl}/-/ready`)).ok);
+    await waitFor('the server to be ready', async () => (await fetch(`${promUrl}/-/ready`)).ok);
+    await waitFor('the alert manager to be ready', async () => (await fetch(`${amUrl}/-/ready`)).ok);
     // Data for every page: all three pools scraped once, and alerts delivered to the alert manager.
     await waitFor('the first scrapes', async () => {
       const r = await (await fetch(`${promUrl}/api/v1/query?query=count(up)`)).json();
@@ -185,5 +139,82 @@ receivers:
     stop();
     throw new Error(`${e.message}\n${logs.join('')}`);
   }
+}
+
+/** Starts both peers; returns their URLs and a stop() that kills them and removes their data. */
+export async function startPeers() {
+  const promBin = findBinary(['prometheus']);
+  const amBin = findBinary(['prometheus-alertmanager', 'alertmanager']);
+  if (!promBin || !amBin) {
+    throw new Error(
+      `the UI end-to-end tests need a real Prometheus and Alertmanager: missing ${[!promBin && 'prometheus', !amBin && 'prometheus-alertmanager'].filter(Boolean).join(' and ')} ` +
+        '(apt-get install prometheus prometheus-alertmanager, or set ARGUS_SKIP_PEER_TESTS=1 to skip)',
+    );
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'argus-ui-e2e-'));
+  const ports = { promPort: await freePort(), amPort: await freePort(), deadPort: await freePort() };
+  writeConfigs(dir, ports);
+  const logs = [];
+  const children = [
+    startProcess(
+      amBin,
+      [
+        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(dir, 'am')}`,
+        `--web.listen-address=127.0.0.1:${ports.amPort}`,
+        '--cluster.listen-address=',
+      ],
+      'alertmanager',
+      logs,
+    ),
+    startProcess(
+      promBin,
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'prom')}`,
+        `--web.listen-address=127.0.0.1:${ports.promPort}`,
+        // The first notification can go out before the alert manager is discovered; resend soon.
+        '--rules.alert.resend-delay=1s',
+      ],
+      'prometheus',
+      logs,
+    ),
+  ];
+  const stop = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const promUrl = `http://127.0.0.1:${ports.promPort}`;
+  const amUrl = `http://127.0.0.1:${ports.amPort}`;
+  await waitForData(promUrl, amUrl, logs, stop);
   return { promUrl, amUrl, stop, logs };
+}
+
+/**
+ * Starts Argus itself (the binary at `bin`) with the same scrape, rule and alerting setup:
+ * it serves the UI, /api/v1 and /api/v2 on one port, so the tests need no proxy. The
+ * "prometheus" and "alertmanager" pools both scrape Argus.
+ */
+export async function startArgus(bin) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'argus-ui-e2e-'));
+  const port = await freePort();
+  writeConfigs(dir, { promPort: port, amPort: port, deadPort: await freePort() });
+  const logs = [];
+  const child = startProcess(
+    bin,
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    'argus',
+    logs,
+  );
+  const stop = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  await waitForData(url, url, logs, stop);
+  return { url, stop, logs };
 }

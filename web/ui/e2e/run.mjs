@@ -1,7 +1,9 @@
 // End-to-end tests of the built UI in headless Chromium (Debian's, driven by playwright-core).
 //
 //   node e2e/run.mjs                   start Prometheus + Alertmanager + a same-origin server
-//   ARGUS_URL=http://host:9090 node e2e/run.mjs   test a running Argus instead
+//   E2E_ARGUS=1 node e2e/run.mjs      start Argus ($ARGUS_BIN or target/debug/argus) instead,
+//                                     with the same config, and test its own UI and APIs
+//   ARGUS_URL=http://host:9090 node e2e/run.mjs   test a running server instead
 //   E2E_ONLY=targets,alerts node e2e/run.mjs      run some scenarios only
 //
 // Screenshots of every page go to e2e/artifacts/. Without the peers the run fails, unless
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-import { findBinary, startPeers } from './peers.mjs';
+import { findBinary, startArgus, startPeers } from './peers.mjs';
 import { scenarios } from './scenarios.mjs';
 import { startServer } from './server.mjs';
 
@@ -46,6 +48,16 @@ async function main() {
   let server = null;
   let base = process.env.ARGUS_URL?.replace(/\/$/, '');
   const cleanup = [];
+  if (!base && process.env.E2E_ARGUS === '1') {
+    const bin = process.env.ARGUS_BIN ?? path.resolve(here, '../../../target/debug/argus');
+    try {
+      peers = await startArgus(bin);
+    } catch (e) {
+      fail(`cannot start Argus (${bin}): ${e.message}`);
+    }
+    cleanup.push(() => peers.stop());
+    base = peers.url;
+  }
   if (!base) {
     try {
       peers = await startPeers();
