@@ -13,11 +13,14 @@
 //! - exponents with no SI suffix (below nano, above exa, above Ei) fall back to the
 //!   exponent form (`1e21`, `100e-12`), as current apimachinery does.
 //!
-//! Floats from PromQL become quantities through their shortest round-trip decimal form
-//! (`2.675` stays `2.675`, not `2.67499999…`), then round *away from zero* to the precision
-//! the API uses (milli for custom/external metrics, nano for CPU, whole bytes for memory).
-//! Kubernetes rounds the same way when parsing ("if you want some resources, you should
-//! get some resources"), so a tiny non-zero rate never collapses to `0`.
+//! Floats from PromQL become quantities through their exact shortest decimal form
+//! (`2.675` stays `2.675`, not `2.67499999…`), then round to the precision the API uses
+//! (milli for custom/external metrics, nano for CPU, whole bytes for memory): to the
+//! nearest unit, halves away from zero, except that a non-zero value smaller than one unit
+//! becomes one unit. The latter is Kubernetes' parsing rule ("if you want some resources,
+//! you should get some resources"), so a tiny non-zero rate never collapses to `0`; the
+//! former keeps float noise from computed rates (`0.0020000000005` cores) from turning
+//! into an extra unit, which rounding everything up would do.
 
 use std::fmt;
 
@@ -104,8 +107,8 @@ impl Quantity {
         }
     }
 
-    /// The exact decimal value of `v` (its shortest round-trip form), rounded away from zero
-    /// to a multiple of `10^min_scale`.
+    /// The exact decimal value of `v` rounded to a multiple of `10^min_scale` (nearest,
+    /// halves and sub-unit values away from zero).
     pub fn from_f64(v: f64, min_scale: i32, format: Format) -> Result<Self, QuantityError> {
         if !v.is_finite() {
             return Err(QuantityError::NotFinite(v.to_string()));
@@ -134,7 +137,7 @@ impl Quantity {
             scale: exp - frac_len,
             format,
         };
-        Ok(q.round_up_to(min_scale))
+        Ok(q.round_to(min_scale))
     }
 
     /// CPU in cores as a nanocore-precision DecimalSI quantity (what metrics-server reports).
@@ -152,13 +155,27 @@ impl Quantity {
         Self::from_f64(v, -3, Format::DecimalSI)
     }
 
-    /// Rounds away from zero so that the scale is at least `min_scale`.
-    fn round_up_to(self, min_scale: i32) -> Self {
+    /// Rounds so that the scale is at least `min_scale`: to nearest, halves away from zero,
+    /// and non-zero values below one unit up to one unit.
+    fn round_to(self, min_scale: i32) -> Self {
         if self.scale >= min_scale {
             return self;
         }
         let n = u32::try_from(i64::from(min_scale) - i64::from(self.scale)).unwrap_or(u32::MAX);
-        let (v, _) = div_pow10_round_up(self.unscaled, n);
+        let v = match pow10(n) {
+            // |unscaled| < 10^38 < 10^n: a non-zero value is below one unit.
+            None => self.unscaled.signum(),
+            Some(d) => {
+                let (q, r) = (self.unscaled / d, self.unscaled % d);
+                if q == 0 && r != 0 {
+                    self.unscaled.signum()
+                } else if r.unsigned_abs() * 2 >= d.unsigned_abs() {
+                    q + self.unscaled.signum()
+                } else {
+                    q
+                }
+            }
+        };
         Self {
             unscaled: v,
             scale: min_scale,

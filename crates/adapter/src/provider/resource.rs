@@ -162,6 +162,10 @@ pub async fn pods(
         }
         ObjectSet::SeriesLabels(sel) => matchers.extend(sel.to_promql_matchers(prom_label)?),
     }
+    if matchers.is_empty() {
+        // Templates put <<.LabelMatchers>> before their own matchers: never leave it empty.
+        matchers.push(format!("{pod_l}!=\"\""));
+    }
     let group_by = vec![pod_l.clone(), ns_l.clone(), container_l.clone()];
     let (cpu, mem) = run_both(state, &rr, false, &matchers, &group_by).await?;
 

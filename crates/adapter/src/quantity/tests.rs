@@ -160,17 +160,25 @@ fn parse_rejects_what_apimachinery_rejects() {
 }
 
 #[test]
-fn floats_become_exact_decimals_rounded_away_from_zero() {
+fn floats_become_exact_decimals_rounded_to_nearest_but_never_to_zero() {
     let milli = |v: f64| Quantity::from_metric_value(v).unwrap().to_string();
     assert_eq!(milli(1.5), "1500m");
     assert_eq!(milli(2.0), "2");
     assert_eq!(milli(20000.0), "20k");
     assert_eq!(milli(0.066), "66m");
-    // Shortest decimal form, not binary noise: 2.675 * 1000 would be 2675.0000000000005.
+    // Decimal digits, not binary noise: 2.675 * 1000 would be 2675.0000000000005.
     assert_eq!(milli(2.675), "2675m");
+    // Arithmetic noise does not add a whole unit.
+    assert_eq!(milli(0.25000000000000006), "250m");
+    assert_eq!(milli(0.1 + 0.2), "300m");
+    assert_eq!(milli(0.24999999999999997), "250m");
+    assert_eq!(milli(0.0025), "3m", "halves away from zero");
+    assert_eq!(milli(-0.0025), "-3m");
+    assert_eq!(milli(0.0024), "2m");
     assert_eq!(milli(0.0001), "1m", "non-zero rounds up to one unit");
     assert_eq!(milli(-0.0001), "-1m", "away from zero");
-    assert_eq!(milli(1.0001), "1001m");
+    assert_eq!(milli(1.0001), "1");
+    assert_eq!(milli(1.0006), "1001m");
     assert_eq!(milli(0.0), "0");
     assert_eq!(milli(-0.0), "0");
     assert_eq!(milli(1e21), "1e21");
@@ -182,7 +190,15 @@ fn floats_become_exact_decimals_rounded_away_from_zero() {
     assert_eq!(cores(0.005), "5m");
     assert_eq!(cores(2.0), "2");
     assert_eq!(cores(0.25), "250m");
-    assert_eq!(cores(1.0000000001), "1000000001n");
+    assert_eq!(cores(1.0000000001), "1");
+    assert_eq!(cores(1.000000001), "1000000001n");
+    assert_eq!(cores(0.25000000000000006), "250m");
+    assert_eq!(
+        cores(0.0020000000005),
+        "2m",
+        "rate noise from counter cancellation"
+    );
+    assert_eq!(cores(1e-12), "1n");
 
     let bytes = |v: f64| Quantity::from_bytes(v).unwrap().to_string();
     assert_eq!(bytes(128.0 * 1024.0 * 1024.0), "128Mi");
