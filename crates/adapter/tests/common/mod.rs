@@ -1,6 +1,6 @@
 //! Shared harness: a TLS adapter on a free port over an in-memory TSDB with cAdvisor-like
 //! fixtures, and a pinned clock.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
 
 use std::sync::Arc;
 
