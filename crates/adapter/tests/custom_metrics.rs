@@ -1,5 +1,6 @@
 //! custom.metrics.k8s.io over real HTTPS: discovery, object / many objects / namespace /
 //! root-scoped requests, both API versions, selectors and 404 Status bodies.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 mod common;
 

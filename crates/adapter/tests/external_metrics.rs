@@ -1,4 +1,5 @@
 //! external.metrics.k8s.io over real HTTPS.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! metrics.k8s.io (what `kubectl top` and CPU/memory HPAs read) over real HTTPS, from
 //! cAdvisor fixtures.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 mod common;
 

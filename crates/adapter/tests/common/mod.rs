@@ -1,6 +1,13 @@
 //! Shared harness: a TLS adapter on a free port over an in-memory TSDB with cAdvisor-like
 //! fixtures, and a pinned clock.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
