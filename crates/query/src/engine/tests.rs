@@ -101,3 +101,26 @@ fn limits() {
         .unwrap_err();
     assert!(matches!(err, QueryError::Canceled(_)), "{err}");
 }
+
+#[test]
+fn pinned_subquery_is_time_invariant() {
+    let s = MemStorage::new();
+    let l = Labels::from_pairs(&[("__name__", "metric_total")]);
+    let samples = [(0, 1.0), (14_000, 2.0), (20_000, 3.0), (60_000, 8.0)];
+    s.add(&l, &samples).unwrap();
+    let e = Engine::default();
+    let q = "min_over_time(rate(metric_total[5m] @ 1200)[20m:1m] @ 1200)";
+    let a = e
+        .instant_query(&s, q, 1_200_000, &QueryOptions::default())
+        .unwrap();
+    let b = e
+        .instant_query(&s, q, -12_000_000, &QueryOptions::default())
+        .unwrap();
+    let (Value::Vector(a), Value::Vector(b)) = (a.value, b.value) else {
+        panic!()
+    };
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.v, y.v, "{q}");
+    }
+}

@@ -2,6 +2,7 @@
 //! `promql/promqltest/testdata`), used by the conformance test to check the engine against
 //! upstream's expectations on any storage implementation.
 
+mod checks;
 pub mod run;
 pub mod script;
 

@@ -41,6 +41,8 @@ pub struct EvalReport {
     pub outcome: Outcome,
     /// Uses an experimental PromQL feature (per the inventory).
     pub experimental: bool,
+    /// Part of the core set: no native histograms, no experimental feature.
+    pub core: bool,
 }
 
 /// The results of one script.
@@ -122,11 +124,11 @@ pub fn run_script(
                 query: String::new(),
                 outcome: Outcome::Fail(format!("script does not parse: {e}")),
                 experimental: false,
+                core: false,
             });
             return report;
         }
     };
-    let whole_file_native = file == "native_histograms.test";
     let mut storage = make_storage();
     let mut start_timestamps = false;
     let mut load_errors: Vec<String> = Vec::new();
@@ -151,7 +153,7 @@ pub fn run_script(
             }
             Command::Eval(ev) => {
                 let (needs_nh, experimental) = inventory.get(file, ev.line);
-                let skip = if whole_file_native || needs_nh {
+                let skip = if needs_nh {
                     Some("needs native histograms".to_owned())
                 } else if ev.series.iter().any(SeriesLine::has_histogram) {
                     Some("expects native histograms".to_owned())
@@ -179,6 +181,7 @@ pub fn run_script(
                     query: ev.query.clone(),
                     outcome,
                     experimental,
+                    core: !needs_nh && !experimental,
                 });
             }
         }
@@ -280,28 +283,75 @@ pub fn run_eval(engine: &Engine, storage: &dyn TestStorage, ev: &Eval) -> Outcom
         Ok(r) => r,
         Err(e) => return Outcome::Fail(format!("query failed: {e}")),
     };
-    match compare(ev, &r) {
-        Ok(()) => Outcome::Pass,
-        Err(e) => Outcome::Fail(e),
+    if let Err(e) = compare(ev, &r) {
+        return Outcome::Fail(e);
     }
+    if let EvalTime::Instant(t) = ev.time {
+        let expected = |v: &Value| compare_value(ev, v);
+        if let Err(e) = super::checks::extra_instant_checks(engine, storage, ev, t, &expected) {
+            return Outcome::Fail(e);
+        }
+    }
+    Outcome::Pass
 }
 
 fn compare(ev: &Eval, r: &QueryResult) -> Result<(), String> {
     check_annotations("warn", &ev.expect.warn, ev.expect.no_warn, &r.warnings)?;
     check_annotations("info", &ev.expect.info, ev.expect.no_info, &r.infos)?;
+    compare_value(ev, &r.value)
+}
+
+/// The point at `t` of a range query's result, compared with an instant eval's
+/// expectations.
+pub(crate) fn compare_range_point(ev: &Eval, v: &Value, t: i64) -> Result<(), String> {
+    let Value::Matrix(m) = v else {
+        return Err(format!("range query returned {v:?}"));
+    };
+    if m.windows(2)
+        .any(|w| matches!(w, [a, b] if a.labels > b.labels))
+    {
+        return Err("range result is not sorted by labels".into());
+    }
+    let at_t: Vec<crate::engine::VectorSample> = m
+        .iter()
+        .filter_map(|s| {
+            s.samples
+                .iter()
+                .find(|p| p.t == t)
+                .map(|p| crate::engine::VectorSample {
+                    labels: s.labels.clone(),
+                    t,
+                    v: p.v,
+                })
+        })
+        .collect();
+    if let Some(want) = ev.scalar {
+        return match at_t.as_slice() {
+            [s] if s.labels.is_empty() && float_eq(s.v, want) => Ok(()),
+            _ => Err(format!(
+                "expected scalar {want}, got {}",
+                describe_vector(&at_t)
+            )),
+        };
+    }
+    compare_vector(ev, &at_t)
+}
+
+/// Compares a result value with the eval's expected series, scalar or string.
+pub(crate) fn compare_value(ev: &Eval, value: &Value) -> Result<(), String> {
     if let Some(want) = &ev.expect.string {
-        return match &r.value {
+        return match value {
             Value::String(_, s) if s == want => Ok(()),
             v => Err(format!("expected string {want:?}, got {v:?}")),
         };
     }
     if let Some(want) = ev.scalar {
-        return match r.value {
+        return match *value {
             Value::Scalar(_, v) if float_eq(v, want) => Ok(()),
             ref v => Err(format!("expected scalar {want}, got {v:?}")),
         };
     }
-    match (&r.value, ev.time) {
+    match (value, ev.time) {
         (Value::Scalar(_, v), _) => Err(format!("unexpected scalar result {v}")),
         (Value::String(_, s), _) => Err(format!("unexpected string result {s:?}")),
         (Value::Vector(v), _) => compare_vector(ev, v),
