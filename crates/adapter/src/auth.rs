@@ -8,7 +8,9 @@
 //!
 //! Order of checks per request:
 //! 1. a verified client certificate (checked by TLS against the client CA) with an allowed
-//!    CN: the user is taken from the username headers, which must be present;
+//!    CN: the user is taken from the username headers; without them, and for certificates
+//!    whose CN is not an allowed front-proxy name, the CN itself is the user when
+//!    `client_cert_users` is on (x509 users, like `--client-ca-file`), else `401`;
 //! 2. `Authorization: Bearer <token>`: a `TokenReview` against the cluster's API server,
 //!    when running in a cluster;
 //! 3. anonymous, if `allow_anonymous`;
@@ -39,6 +41,9 @@ pub struct AuthConfig {
     pub username_headers: Vec<String>,
     /// Headers naming the groups (`--requestheader-group-headers`).
     pub group_headers: Vec<String>,
+    /// Verified client certificates that don't act as a front proxy authenticate as
+    /// their subject CN (x509 users, e.g. `kubectl` with a client certificate).
+    pub client_cert_users: bool,
     /// Accept requests that present no credentials.
     pub allow_anonymous: bool,
     /// Where bearer tokens are reviewed (in-cluster API server).
@@ -51,6 +56,7 @@ impl Default for AuthConfig {
             allowed_names: Vec::new(),
             username_headers: vec!["X-Remote-User".to_owned()],
             group_headers: vec!["X-Remote-Group".to_owned()],
+            client_cert_users: false,
             allow_anonymous: false,
             token_reviewer: None,
         }
@@ -117,27 +123,39 @@ pub async fn authenticate(
         .cloned()
         .unwrap_or_default();
     if peer.verified_cert {
-        let name_ok = cfg.allowed_names.is_empty()
+        let is_proxy = cfg.allowed_names.is_empty()
             || peer
                 .common_name
                 .as_ref()
                 .is_some_and(|cn| cfg.allowed_names.iter().any(|a| a == cn));
-        if name_ok {
-            let Some(user) = header_values(&req, &cfg.username_headers)
-                .into_iter()
-                .next()
-            else {
-                return unauthorized("Unauthorized: front-proxy request without a user header");
-            };
-            let groups = header_values(&req, &cfg.group_headers);
-            req.extensions_mut().insert(Identity::User(UserInfo {
-                username: user,
-                groups,
-            }));
+        let header_user = is_proxy
+            .then(|| {
+                header_values(&req, &cfg.username_headers)
+                    .into_iter()
+                    .next()
+            })
+            .flatten();
+        let user = match header_user {
+            Some(u) => Some(UserInfo {
+                username: u,
+                groups: header_values(&req, &cfg.group_headers),
+            }),
+            None if cfg.client_cert_users => peer.common_name.clone().map(|cn| UserInfo {
+                username: cn,
+                groups: Vec::new(),
+            }),
+            None => None,
+        };
+        if let Some(user) = user {
+            req.extensions_mut().insert(Identity::User(user));
             return next.run(req).await;
         }
         if cfg.token_reviewer.is_none() && !cfg.allow_anonymous {
-            return unauthorized("Unauthorized: client certificate common name is not allowed");
+            return unauthorized(if is_proxy {
+                "Unauthorized: front-proxy request without a user header"
+            } else {
+                "Unauthorized: client certificate common name is not allowed"
+            });
         }
     }
     let bearer = req
