@@ -10,6 +10,19 @@
 //!   [`argus_model::Appendable`], with Prometheus' staleness, limits and report series.
 //! - [`remote_write`]: the `POST /api/v1/write` receiver.
 
+pub mod api;
 pub mod config;
+pub mod discovery;
+mod manager;
+mod metrics;
 pub mod parse;
 pub mod relabel;
+mod scrape_cache;
+mod scrape_loop;
+mod scrape_pool;
+mod scraper;
+pub mod target;
+mod tls;
+
+pub use manager::{ApplyConfigError, ScrapeManager};
+pub use scrape_cache::{AppendStats, ScrapeFailure};
