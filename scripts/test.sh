@@ -20,6 +20,7 @@ declare -A APT=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [etcd]=etcd-server
   [chromium]=chromium
+  [kubectl]=kubernetes-client
 )
 missing=()
 for cmd in "${!APT[@]}"; do
@@ -39,6 +40,12 @@ export PATH="$PATH:/usr/sbin:/usr/bin"
 if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   log "installing aiosmtpd"
   python3 -m pip install -q aiosmtpd
+fi
+
+# The official Kubernetes Python client, for the adapter's HPA request-shape tests.
+if ! python3 -c 'import kubernetes' >/dev/null 2>&1; then
+  log "installing the kubernetes Python client"
+  python3 -m pip install -q kubernetes
 fi
 
 # The OpenAPI response validator of the HTTP API tests (crates/query/testdata/http-api).
