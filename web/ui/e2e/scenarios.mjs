@@ -314,10 +314,13 @@ export const scenarios = [
     async run({ page, base, note }) {
       // A canned 1,000 series × 1,000 points answer, on the exact grid the UI asks for, so the
       // time measured is the browser's (parse, align, draw), not the server's.
+      const bodies = new Map();
       await page.route('**/api/v1/query_range', async (route) => {
         const form = new URLSearchParams(route.request().postData() ?? '');
         const start = Number(form.get('start'));
         const step = Number(form.get('step'));
+        const key = `${start}/${step}`;
+        if (bodies.has(key)) return route.fulfill({ contentType: 'application/json', body: bodies.get(key) });
         const result = [];
         for (let s = 0; s < 1000; s++) {
           const values = [];
@@ -326,7 +329,8 @@ export const scenarios = [
           }
           result.push({ metric: { __name__: 'perf', series: String(s) }, values });
         }
-        await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }) });
+        bodies.set(key, JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
+        await route.fulfill({ contentType: 'application/json', body: bodies.get(key) });
       });
       // 1h at a 3.6s step is 1,000 points (the start is aligned down to a step multiple).
       await page.goto(`${base}/query?g0.expr=perf&g0.tab=graph&g0.range_input=1h&g0.step_input=3.6&g0.end_input=2030-01-01%2000%3A00%3A00`);
