@@ -31,7 +31,7 @@ fn json(v: &Value) -> serde_json::Value {
             serde_json::Value::String(t.utc().format("2006-01-02T15:04:05.999999999Z07:00"))
         }
         Value::List(l) => serde_json::Value::Array(l.iter().map(json).collect()),
-        Value::Map(m) => {
+        Value::Map(m) | Value::Struct(m) => {
             serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), json(v))).collect())
         }
         Value::Object(o) => json(&o.value),

@@ -156,7 +156,7 @@ pub(crate) fn js_val(v: &Value) -> String {
                 }
                 o.push(']');
             }
-            Value::Map(m) => {
+            Value::Map(m) | Value::Struct(m) => {
                 o.push('{');
                 for (i, (k, x)) in m.iter().enumerate() {
                     if i > 0 {

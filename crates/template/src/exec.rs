@@ -431,6 +431,22 @@ impl<'a> Exec<'a> {
                     },
                 }
             }
+            Value::Struct(m) => {
+                if has_args {
+                    return Err(self.error(
+                        node.pos(),
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                m.get(name).cloned().ok_or_else(|| {
+                    self.error(
+                        node.pos(),
+                        node,
+                        format!("can't evaluate field {name} in type struct"),
+                    )
+                })
+            }
             Value::Nil => Ok(Value::Nil),
             other => Err(self.error(
                 node.pos(),

@@ -256,6 +256,16 @@ pub(crate) fn fmt_value(out: &mut String, v: &Value, verb: char, f: Flags, depth
             }
             out.push(']');
         }
+        Value::Struct(m) => {
+            out.push('{');
+            for (i, val) in m.values().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fmt_value(out, val, verb, f, depth + 1);
+            }
+            out.push('}');
+        }
         Value::Map(m) => {
             out.push_str("map[");
             for (i, (k, val)) in m.iter().enumerate() {

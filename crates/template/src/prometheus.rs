@@ -35,12 +35,16 @@ pub fn alert_template_data(
     external_url: &str,
     value: f64,
 ) -> Value {
-    Value::map([
+    let fields: BTreeMap<String, Value> = [
         ("Labels", Value::from(labels.clone())),
         ("ExternalLabels", Value::from(external_labels.clone())),
         ("ExternalURL", Value::from(external_url)),
         ("Value", Value::Float(value)),
-    ])
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Value::Struct(fields)
 }
 
 /// The variable definitions Prometheus prepends to every alert label/annotation template.

@@ -354,3 +354,17 @@ fn no_panics_on_garbage() {
         let _ = run_with(s, &data(), vec![]);
     }
 }
+
+#[test]
+fn structs_reject_unknown_fields() {
+    let d = Value::Struct([("A".to_string(), Value::from(1))].into());
+    assert_eq!(run("{{.A}} {{.}}", &d), "1 {1}");
+    assert_eq!(
+        err("{{.B}}", &d),
+        "template: t:1:2: executing \"t\" at <.B>: can't evaluate field B in type struct"
+    );
+    assert_eq!(
+        err("{{.A 1}}", &d),
+        "template: t:1:2: executing \"t\" at <.A>: A is not a method but has arguments"
+    );
+}

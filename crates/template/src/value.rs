@@ -52,6 +52,10 @@ pub enum Value {
     List(Vec<Value>),
     /// A map with string keys (`map[string]interface{}`), iterated in key order as Go does.
     Map(BTreeMap<String, Value>),
+    /// A struct: like a map for field access, but a missing field is an error (`can't
+    /// evaluate field X in type struct`), as with the structs Prometheus and Alertmanager
+    /// pass to templates. Printed as `{v1 v2 ...}` in field-name order.
+    Struct(BTreeMap<String, Value>),
     /// `time.Time`.
     Time(GoTime),
     /// `time.Duration`, nanoseconds.
@@ -75,7 +79,7 @@ impl Value {
             Value::String(s) | Value::Html(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Time(_) | Value::Func(_) => true,
+            Value::Time(_) | Value::Func(_) | Value::Struct(_) => true,
             Value::Duration(d) => *d != 0,
             Value::Object(o) => o.value.truth(),
         }
@@ -91,6 +95,7 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "[]interface {}",
             Value::Map(_) => "map[string]interface {}",
+            Value::Struct(_) => "struct",
             Value::Time(_) => "time.Time",
             Value::Duration(_) => "time.Duration",
             Value::Html(_) => "template.HTML",
@@ -137,7 +142,7 @@ impl Value {
     /// Field / key lookup on a map (through objects).
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self.base() {
-            Value::Map(m) => m.get(key),
+            Value::Map(m) | Value::Struct(m) => m.get(key),
             _ => None,
         }
     }
@@ -163,6 +168,7 @@ impl fmt::Debug for Value {
             Value::String(s) => write!(f, "String({s:?})"),
             Value::List(l) => f.debug_tuple("List").field(l).finish(),
             Value::Map(m) => f.debug_tuple("Map").field(m).finish(),
+            Value::Struct(m) => f.debug_tuple("Struct").field(m).finish(),
             Value::Time(t) => write!(f, "Time({t})"),
             Value::Duration(d) => write!(f, "Duration({d}ns)"),
             Value::Html(s) => write!(f, "Html({s:?})"),
@@ -181,7 +187,7 @@ impl PartialEq for Value {
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) | (Value::Html(a), Value::Html(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) | (Value::Struct(a), Value::Struct(b)) => a == b,
             (Value::Time(a), Value::Time(b)) => a == b,
             (Value::Duration(a), Value::Duration(b)) => a == b,
             (Value::Func(a), Value::Func(b)) => Arc::ptr_eq(a, b),
