@@ -28,7 +28,11 @@ pub struct Cli {
 
 /// Subcommands (operator tools). Without one, `argus` runs the server.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Tools for the time-series database (analyze, dump).
+    #[command(subcommand)]
+    Tsdb(crate::cmd_tsdb::TsdbCommand),
+}
 
 /// Flags of the server.
 #[derive(Debug, Clone, Args)]
@@ -49,6 +53,26 @@ pub struct ServerArgs {
     /// Maximum bytes of blocks to keep (units B, KB, MB, GB, TB, PB, EB; base 2). 0 = no limit.
     #[arg(long = "storage.tsdb.retention.size", default_value = "0", value_parser = parse_bytes)]
     pub retention_size: u64,
+
+    /// When the WAL is fsynced: `interval` (every 1 s, default; or a duration such as
+    /// `200ms`), `always` (before each commit returns) or `segment` (when a 128 MiB segment
+    /// is full, Prometheus' behaviour). Every mode survives a process crash; they differ in
+    /// what a power loss can take (see docs/tsdb.md).
+    #[arg(long = "storage.tsdb.wal-fsync", default_value = "interval")]
+    pub wal_fsync: String,
+
+    /// Smallest block range (Prometheus' hidden flag; default 2h).
+    #[arg(long = "storage.tsdb.min-block-duration", hide = true)]
+    pub min_block_duration: Option<PromDuration>,
+
+    /// Largest block range compaction produces (default: 10% of retention, at most 31d).
+    #[arg(long = "storage.tsdb.max-block-duration", hide = true)]
+    pub max_block_duration: Option<PromDuration>,
+
+    /// Accept samples up to this much older than the newest one (Prometheus' config
+    /// `storage.tsdb.out_of_order_time_window`; a config file setting overrides it).
+    #[arg(long = "storage.tsdb.out-of-order-time-window")]
+    pub out_of_order_time_window: Option<PromDuration>,
 
     /// Address to listen on for the UI, API and telemetry.
     #[arg(long = "web.listen-address", default_value = "0.0.0.0:9090")]

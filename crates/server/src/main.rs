@@ -4,9 +4,11 @@
 //! `test`, `query`).
 
 mod cli;
+mod cmd_tsdb;
 mod logging;
 mod run;
 mod self_metrics;
+mod storage;
 
 use clap::Parser;
 
@@ -15,6 +17,7 @@ fn main() -> std::process::ExitCode {
     logging::init(&cli.log_level, &cli.log_format);
     let result = match cli.command {
         None => run::serve(cli.server),
+        Some(cli::Command::Tsdb(cmd)) => cmd_tsdb::run(cmd),
     };
     match result {
         Ok(code) => code,

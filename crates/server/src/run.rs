@@ -22,6 +22,8 @@ use crate::self_metrics;
 pub struct AppState {
     pub registry: Registry,
     pub ready: Arc<AtomicBool>,
+    /// The time-series database (`Appendable + Queryable + TsdbAdmin`; cheap to clone).
+    pub storage: argus_tsdb::Db,
 }
 
 /// Runs the server until SIGINT/SIGTERM.
@@ -36,9 +38,13 @@ pub fn serve(args: ServerArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve_async(args: ServerArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Argus.");
+    let registry = self_metrics::new_registry();
+    // Storage first: WAL replay must finish before the server reports ready.
+    let storage = crate::storage::open(&args, &registry).await?;
     let state = AppState {
-        registry: self_metrics::new_registry(),
+        registry,
         ready: Arc::default(),
+        storage,
     };
 
     let listener = tokio::net::TcpListener::bind(args.listen_address)
@@ -53,6 +59,8 @@ async fn serve_async(args: ServerArgs) -> anyhow::Result<ExitCode> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    // Producers are stopped; close storage last so every acknowledged sample is synced.
+    crate::storage::close(state.storage.clone()).await;
     tracing::info!("See you next time!");
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,7 @@ pub mod chunk;
 pub mod chunk_file;
 pub mod compact;
 pub mod db;
+pub mod dump;
 pub mod encoding;
 pub mod error;
 pub mod fs;

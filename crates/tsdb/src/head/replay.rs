@@ -139,7 +139,9 @@ impl Replayer<'_> {
                 );
             }
         }
-        self.stats.segments += 1;
+        if total > 0 {
+            self.stats.segments += 1;
+        }
         Ok(None)
     }
 }
