@@ -56,6 +56,10 @@ function startProcess(bin, args, name, logs) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // Never leave a peer behind, even when the runner dies (uncaught error, closed stdout).
+  process.on('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   return child;
 }
 

@@ -32,49 +32,37 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-function fail(msg) {
-  console.error(`e2e: ${msg}`);
-  process.exit(1);
+class Skip extends Error {}
+
+/** Starts what the scenarios run against; registers a stop for everything it starts. */
+async function setup(cleanup, skip) {
+  let base = process.env.ARGUS_URL?.replace(/\/$/, '');
+  if (base) return { base, peers: null };
+  if (process.env.E2E_ARGUS === '1') {
+    const bin = process.env.ARGUS_BIN ?? path.resolve(here, '../../../target/debug/argus');
+    let argus;
+    try {
+      argus = await startArgus(bin);
+    } catch (e) {
+      throw new Error(`cannot start Argus (${bin}): ${e.message}`);
+    }
+    cleanup.push(() => argus.stop());
+    return { base: argus.url, peers: argus };
+  }
+  let peers;
+  try {
+    peers = await startPeers();
+  } catch (e) {
+    if (skip && /missing/.test(e.message)) throw new Skip(e.message);
+    throw e;
+  }
+  cleanup.push(() => peers.stop());
+  const server = await startServer({ distDir, promUrl: peers.promUrl, amUrl: peers.amUrl });
+  cleanup.push(() => server.close());
+  return { base: server.url, peers };
 }
 
-async function main() {
-  const skip = process.env.ARGUS_SKIP_PEER_TESTS === '1';
-  const chromiumPath = process.env.CHROMIUM_PATH ?? findBinary(['chromium', 'chromium-browser']);
-  if (!chromiumPath) {
-    if (skip) return console.log('e2e: skipped (no chromium, ARGUS_SKIP_PEER_TESTS=1)');
-    fail('headless Chromium is needed: apt-get install chromium (or set ARGUS_SKIP_PEER_TESTS=1 to skip)');
-  }
-  let peers = null;
-  let server = null;
-  let base = process.env.ARGUS_URL?.replace(/\/$/, '');
-  const cleanup = [];
-  if (!base && process.env.E2E_ARGUS === '1') {
-    const bin = process.env.ARGUS_BIN ?? path.resolve(here, '../../../target/debug/argus');
-    try {
-      peers = await startArgus(bin);
-    } catch (e) {
-      fail(`cannot start Argus (${bin}): ${e.message}`);
-    }
-    cleanup.push(() => peers.stop());
-    base = peers.url;
-  }
-  if (!base) {
-    try {
-      peers = await startPeers();
-    } catch (e) {
-      if (skip && /missing/.test(e.message)) return console.log(`e2e: skipped (${e.message})`);
-      fail(e.message);
-    }
-    cleanup.push(() => peers.stop());
-    server = await startServer({ distDir, promUrl: peers.promUrl, amUrl: peers.amUrl });
-    cleanup.push(() => server.close());
-    base = server.url;
-  }
-  rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
-  cleanup.push(() => browser.close());
-
+async function runScenarios(browser, base) {
   const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
   const results = [];
   const notes = [];
@@ -89,22 +77,57 @@ async function main() {
     try {
       await sc.run({ page, base, shot, note: (n) => notes.push(n), context });
       if (consoleErrors.length) throw new Error(`uncaught errors in the page: ${consoleErrors.join('; ')}`);
-      results.push({ name: sc.name, ok: true, ms: Date.now() - t0 });
+      results.push({ name: sc.name, ok: true });
       console.log(`ok   ${sc.name} (${Date.now() - t0}ms)`);
     } catch (e) {
       await shot(`FAILED-${sc.name}`).catch(() => {});
-      results.push({ name: sc.name, ok: false, ms: Date.now() - t0, error: e });
+      results.push({ name: sc.name, ok: false });
       console.log(`FAIL ${sc.name}: ${e.stack ?? e}`);
     } finally {
       await context.close();
     }
   }
-  for (const c of cleanup.reverse()) await c();
   for (const n of notes) console.log(`note ${n}`);
+  return results;
+}
+
+async function main() {
+  const skip = process.env.ARGUS_SKIP_PEER_TESTS === '1';
+  const chromiumPath = process.env.CHROMIUM_PATH ?? findBinary(['chromium', 'chromium-browser']);
+  if (!chromiumPath) {
+    if (skip) return console.log('e2e: skipped (no chromium, ARGUS_SKIP_PEER_TESTS=1)');
+    throw new Error('headless Chromium is needed: apt-get install chromium (or set ARGUS_SKIP_PEER_TESTS=1 to skip)');
+  }
+  const cleanup = [];
+  const stopAll = async () => {
+    for (const c of cleanup.reverse().splice(0)) await Promise.resolve().then(c).catch(() => {});
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void stopAll().then(() => process.exit(130)));
+  // A reader that goes away (`| head`) must not crash the run before it cleans up.
+  process.stdout.on('error', () => {});
+  let results = [];
+  let peers = null;
+  try {
+    const env = await setup(cleanup, skip);
+    peers = env.peers;
+    rmSync(artifacts, { recursive: true, force: true });
+    mkdirSync(artifacts, { recursive: true });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
+    cleanup.push(() => browser.close());
+    results = await runScenarios(browser, env.base);
+  } catch (e) {
+    if (e instanceof Skip) return console.log(`e2e: skipped (${e.message})`);
+    throw e;
+  } finally {
+    await stopAll();
+  }
   const failed = results.filter((r) => !r.ok);
   console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${path.relative(process.cwd(), artifacts)}/`);
   if (failed.length && peers) console.log(peers.logs.slice(-40).join(''));
-  process.exit(failed.length ? 1 : 0);
+  if (failed.length) process.exitCode = 1;
 }
 
-main().catch((e) => fail(e.stack ?? String(e)));
+main().catch((e) => {
+  console.error(`e2e: ${e.stack ?? e}`);
+  process.exitCode = 1;
+});
