@@ -251,7 +251,12 @@ export const scenarios = [
       await card.locator('button.expire').click();
       await card.waitFor({ state: 'detached' });
       await page.locator('.tabs button[data-tab="expired"]').click();
-      await page.locator('.card.silence[data-state="expired"]', { hasText: 'silenced by the UI test' }).waitFor();
+      const expired = page.locator('.card.silence[data-state="expired"]', { hasText: 'silenced by the UI test' });
+      await expired.waitFor();
+      // Duplicate opens the form with the same matchers.
+      await expired.locator('a', { hasText: 'Duplicate' }).click();
+      await page.locator('form.silence-form').waitFor();
+      assert.deepEqual(await page.locator('form.silence-form .m-value').evaluateAll((els) => els.map((e) => e.value)), ['AlwaysFiring', 'page']);
     },
   },
   {

@@ -5,7 +5,7 @@ import { am, type AlertGroup, type AmAlert, type Silence } from '../api';
 import { badge, errorBox, h, labelChips, loading, setChildren } from '../dom';
 import { apiTime, formatRelative, formatTime } from '../format';
 import type { Cleanup } from '../main';
-import { formatMatcher, MatcherParseError, parseMatchers, silenceLinkFor } from '../matchers';
+import { formatMatcher, formatMatchers, MatcherParseError, parseMatchers, silenceLinkFor } from '../matchers';
 import { navigate, replaceSearch } from '../nav';
 import { silenceForm } from './silence_form';
 
@@ -29,6 +29,16 @@ function silenceCard(s: Silence, now: number, onExpire: (id: string) => void): H
       badge(s.status.state, SILENCE_BADGE[s.status.state] ?? 'muted'),
       h('span', { class: 'chips' }, s.matchers.map((m) => h('span', { class: 'chip' }, formatMatcher(m)))),
       h('span', { class: 'spacer' }),
+      h(
+        'a',
+        {
+          class: 'btn small',
+          href: `/silences?${new URLSearchParams({ create: '1', matchers: formatMatchers(s.matchers) })}`,
+          'data-link': true,
+          title: 'New silence with the same matchers',
+        },
+        'Duplicate',
+      ),
       s.status.state !== 'expired'
         ? h('button', { type: 'button', class: 'danger small expire', onclick: () => onExpire(s.id) }, 'Expire')
         : null,
