@@ -1,6 +1,8 @@
 //! Rule evaluation over simulated time with MemStorage: the alert state machine, what is
 //! written and sent, recording rules, staleness, limits, failures, templates.
 
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
 mod common;
 
 use argus_alert::rules::alerting::AlertState;

@@ -107,9 +107,12 @@ pub struct RuleManager {
 }
 
 /// Expands globs into a sorted, de-duplicated file list.
-pub fn expand_globs(patterns: &[impl AsRef<str>]) -> Result<Vec<PathBuf>, RuleFileError> {
+pub fn expand_globs(
+    patterns: &[impl AsRef<std::ffi::OsStr>],
+) -> Result<Vec<PathBuf>, RuleFileError> {
     let mut out = Vec::new();
     for p in patterns {
+        let p = p.as_ref().to_string_lossy();
         let p = p.as_ref();
         let paths = glob::glob(p).map_err(|e| RuleFileError::File {
             file: p.to_string(),
@@ -237,7 +240,7 @@ impl RuleManager {
     /// Loads rule files (paths or globs), replacing the current rule set. On any error
     /// nothing changes. Unchanged groups keep running untouched; changed groups take over
     /// their predecessor's alert state; removed groups' series are marked stale.
-    pub fn load(&self, patterns: &[impl AsRef<str>]) -> Result<(), RuleLoadError> {
+    pub fn load(&self, patterns: &[impl AsRef<std::ffi::OsStr>]) -> Result<(), RuleLoadError> {
         let files = expand_globs(patterns).map_err(|e| RuleLoadError { errors: vec![e] })?;
         let parse_opts = self.inner.opts.lock().parse;
         let first_load = !self.inner.loaded.load(Ordering::SeqCst);

@@ -1,7 +1,7 @@
 //! Shared setup for the rule evaluation tests: MemStorage, a recording sender, a manual
 //! clock, rule files in a temp dir.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::indexing_slicing, clippy::unwrap_used)]
 
 use std::sync::Arc;
 
