@@ -2,6 +2,8 @@
 //! gzip, readiness, federation, admin, remote read (as a Rust client), and validation of the
 //! responses against Prometheus' OpenAPI description.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod api_support;
 
 use std::sync::atomic::AtomicBool;
@@ -513,7 +515,7 @@ async fn admin_disabled_and_enabled() {
         r#"{"status":"success","data":{"name":"20231114T221320Z-0123456789abcdef"}}"#
     );
     assert!(dir.path().join("snapshots").is_dir());
-    assert_eq!(admin.snapshots.lock().unwrap()[0].1, true);
+    assert!(admin.snapshots.lock().unwrap()[0].1, "skip_head=true is passed on");
     let r = post_form(&base, "/api/v1/admin/tsdb/snapshot?skip_head=maybe", &[]).await;
     assert_eq!(
         r.json()["error"],
@@ -842,6 +844,7 @@ async fn responses_match_the_openapi_schema() {
         "/query_range?query=up&start=1700000000&end=1700000060&step=0",
         "/query_exemplars?query=up",
         "/format_query?query=sum(up)by(job)",
+        "/parse_query?query=rate(up%5B5m%5D)%20%3E%201",
         "/labels",
         "/labels?limit=1",
         "/label/job/values",

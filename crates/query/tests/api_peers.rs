@@ -5,6 +5,8 @@
 //! Both binaries come from the Debian `prometheus` package (scripts/test.sh installs it).
 //! A missing binary fails the test unless `ARGUS_SKIP_PEER_TESTS=1`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod api_support;
 
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,8 @@
 //! `/api/v1/query`, `/query_range`, `/format_query` and `/query_exemplars` over HTTP on a
 //! real port: exact bodies and status codes, Prometheus' error messages.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod api_support;
 
 use api_support::*;
@@ -502,4 +504,26 @@ async fn client_disconnect_cancels_the_query() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(reads.load(Ordering::SeqCst), after, "storage reads went on");
     assert!(after < 5_000, "{after} reads: the query ran to the end");
+}
+
+#[tokio::test]
+async fn parse_query_tree() {
+    let base = server().await;
+    // Like Prometheus' parser, a negated number literal folds into the literal.
+    let r = get(&base, "/api/v1/parse_query?query=-1").await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"type":"numberLiteral","val":"-1"}}"#
+    );
+    let r = get(&base, "/api/v1/parse_query?query=-up").await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"expr":{"anchored":false,"matchers":[{"name":"__name__","type":"=","value":"up"}],"name":"up","offset":0,"smoothed":false,"startOrEnd":null,"timestamp":null,"type":"vectorSelector"},"op":"-","type":"unaryExpr"}}"#
+    );
+    let r = post_form(&base, "/api/v1/parse_query", &[("query", "up{")]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["error"],
+        r#"invalid parameter "query": 1:4: parse error: unexpected end of input inside braces"#
+    );
 }

@@ -17,6 +17,7 @@ pub mod federate;
 pub mod json_codec;
 mod metadata;
 pub mod params;
+pub mod parse_query;
 pub mod providers;
 mod query;
 pub mod remote_read;

@@ -15,7 +15,7 @@ use tower_http::compression::CompressionLayer;
 
 use super::remote_read::{self, ReadState};
 use super::state::ApiState;
-use super::{admin, federate, metadata, query, rules, series, status, targets};
+use super::{admin, federate, metadata, parse_query, query, rules, series, status, targets};
 
 /// The Prometheus HTTP API: everything under `/api/v1`, plus `/federate`.
 ///
@@ -31,6 +31,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/format_query",
             get(query::format_query).post(query::format_query),
+        )
+        .route(
+            "/parse_query",
+            get(parse_query::parse_query).post(parse_query::parse_query),
         )
         .route(
             "/labels",
