@@ -237,11 +237,12 @@ pub async fn start(storage: MemStorage, setup: Setup) -> Server {
 
 /// Fails (or skips with ARGUS_SKIP_PEER_TESTS=1) when a peer binary is missing.
 pub fn require_peer(bin: &str, package: &str) -> bool {
-    let found = std::process::Command::new(bin)
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_ok();
+    require_peer_cmd(bin, &["version", "--client"], package)
+}
+
+/// Like [`require_peer`], probing the binary with `args`.
+pub fn require_peer_cmd(bin: &str, args: &[&str], package: &str) -> bool {
+    let found = std::process::Command::new(bin).args(args).output().is_ok();
     if found {
         return true;
     }
