@@ -17,6 +17,7 @@ mod manager;
 mod metrics;
 pub mod parse;
 pub mod relabel;
+pub mod remote_write;
 mod scrape_cache;
 mod scrape_loop;
 mod scrape_pool;
@@ -25,4 +26,5 @@ pub mod target;
 mod tls;
 
 pub use manager::{ApplyConfigError, ScrapeManager};
+pub use remote_write::{remote_write_router, RemoteWriteError};
 pub use scrape_cache::{AppendStats, ScrapeFailure};
