@@ -112,7 +112,18 @@ impl<'a> Exec<'a> {
         }
         match &mut self.html {
             Some(h) => {
-                let s = h.escape(v);
+                let last = pipe
+                    .cmds
+                    .last()
+                    .and_then(|c| match (c.args.first(), c.args.len()) {
+                        (Some(Arg::Ident { name, .. }), _)
+                            if name == "html" || name == "urlquery" =>
+                        {
+                            Some(name.as_str())
+                        }
+                        _ => None,
+                    });
+                let s = h.escape(v, last);
                 self.out.push_str(&s);
             }
             None => match v.base() {

@@ -19,9 +19,7 @@
 //! Not implemented from Go: errors for ambiguous contexts (branches ending in different
 //! contexts), `srcset`, JS regexp and template-literal contexts, CSS strings/URLs.
 
-use crate::escape::{
-    html_escaper, js_escape_string, js_val, strip_tags, url_filter, url_normalize,
-};
+use crate::escape::{html_escaper, js_val, strip_tags, url_filter, url_normalize};
 use crate::gofmt::sprint;
 use crate::value::Value;
 
@@ -278,13 +276,16 @@ impl HtmlContext {
     }
 
     /// Escapes an action's value for the current context.
-    pub fn escape(&mut self, v: &Value) -> String {
+    /// `pre_escaped` names the escaping builtin (`html`, `urlquery`) the pipeline already ended
+    /// with: as in Go, the equivalent context escaper is not applied twice.
+    pub fn escape(&mut self, v: &Value, pre_escaped: Option<&str>) -> String {
         let text = || match v.base() {
             Value::Nil => String::new(),
             Value::String(s) | Value::Html(s) => s.clone(),
             _ => sprint(std::slice::from_ref(v)),
         };
-        let is_html = matches!(v.base(), Value::Html(_));
+        let is_html = matches!(v.base(), Value::Html(_)) || pre_escaped == Some("html");
+        let pre_url = pre_escaped == Some("urlquery");
         match &mut self.state {
             State::Text => {
                 if is_html {
@@ -299,7 +300,7 @@ impl HtmlContext {
                 js_quote,
             } => {
                 if *js_quote != 0 {
-                    js_escape_string(&text())
+                    js_str_escaper(&text())
                 } else {
                     js_val(v)
                 }
@@ -327,7 +328,7 @@ impl HtmlContext {
                     query: false,
                     js_quote: 0,
                 };
-                self.escape(v)
+                self.escape(v, pre_escaped)
             }
             State::Value {
                 quote,
@@ -347,7 +348,9 @@ impl HtmlContext {
                         }
                     }
                     AttrKind::Url => {
-                        let s = if *query {
+                        let s = if pre_url {
+                            raw
+                        } else if *query {
                             url_normalize(&raw, true)
                         } else if !*started && !url_filter(&raw) {
                             "#ZgotmplZ".to_string()
@@ -359,17 +362,42 @@ impl HtmlContext {
                     }
                     AttrKind::Js => {
                         if *js_quote != 0 {
-                            js_escape_string(&raw)
+                            js_str_escaper(&raw)
                         } else {
                             js_val(v)
                         }
                     }
                     AttrKind::Css => css_filter(&raw),
                 };
-                html_escaper(&s, nospace)
+                if pre_escaped == Some("html") {
+                    s
+                } else {
+                    html_escaper(&s, nospace)
+                }
             }
         }
     }
+}
+
+/// html/template's `jsStrEscaper`, for values inside JS string literals.
+fn js_str_escaper(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => o.push_str("\\t"),
+            '\n' => o.push_str("\\n"),
+            '\u{c}' => o.push_str("\\f"),
+            '\r' => o.push_str("\\r"),
+            '\\' => o.push_str("\\\\"),
+            '/' => o.push_str("\\/"),
+            '"' | '&' | '\'' | '+' | '<' | '>' | '`' | '\u{2028}' | '\u{2029}' => {
+                o.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 fn track_js_quote(js_quote: &mut u8, chars: &[char], i: usize) {
@@ -404,7 +432,7 @@ mod tests {
         for (t, v) in parts {
             o.push_str(&c.feed(t));
             if let Some(v) = v {
-                o.push_str(&c.escape(v));
+                o.push_str(&c.escape(v, None));
             }
         }
         o
@@ -450,7 +478,7 @@ mod tests {
         );
         assert_eq!(
             render(&[("<script>var x = 'a", v("'")), ("';</script>", None)]),
-            "<script>var x = 'a\\'';</script>"
+            "<script>var x = 'a\\u0027';</script>"
         );
         assert_eq!(render(&[("a<!-- ", v("x")), (" -->b", None)]), "ab");
         assert_eq!(
