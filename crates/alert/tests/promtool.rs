@@ -211,3 +211,15 @@ fn test_rules_agrees_with_promtool() {
         "at-modifier, long-period, negative-offset and our own file pass"
     );
 }
+
+/// Prometheus' template functions, rendered by real promtool and by Argus in alert
+/// annotations (`testdata/own/template-functions.*`; expected values are promtool's).
+#[test]
+fn template_functions_render_like_promtool() {
+    let Some(pt) = promtool() else { return };
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/own/template-functions.test.yml");
+    let (code, out) = run(pt, &["test", "rules"], &f);
+    assert_eq!(code, 0, "promtool: {out}");
+    let report = run_rule_tests(std::slice::from_ref(&f), &UnitTestOptions::default());
+    assert!(report.success(), "{}", report.render());
+}
