@@ -217,7 +217,8 @@ fn test_rules_agrees_with_promtool() {
 #[test]
 fn template_functions_render_like_promtool() {
     let Some(pt) = promtool() else { return };
-    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/own/template-functions.test.yml");
+    let f =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/own/template-functions.test.yml");
     let (code, out) = run(pt, &["test", "rules"], &f);
     assert_eq!(code, 0, "promtool: {out}");
     let report = run_rule_tests(std::slice::from_ref(&f), &UnitTestOptions::default());

@@ -181,8 +181,7 @@ impl Dispatcher {
         };
         for fa in flush.alerts.iter().filter(|a| a.resolved) {
             let fp = fa.alert.fingerprint();
-            if g
-                .alerts
+            if g.alerts
                 .get(&fp)
                 .is_some_and(|cur| cur.updated_at == fa.alert.updated_at)
             {
@@ -273,8 +272,21 @@ mod tests {
     fn group_wait_interval_and_keys() {
         let r = routes();
         let mut d = Dispatcher::default();
-        assert!(!d.insert(&r, &alert(&[("alertname", "X"), ("team", "db")], 0, 1000, 0), t(0)));
-        assert!(!d.insert(&r, &alert(&[("alertname", "X"), ("team", "db"), ("i", "2")], 5, 1000, 5), t(5)));
+        assert!(!d.insert(
+            &r,
+            &alert(&[("alertname", "X"), ("team", "db")], 0, 1000, 0),
+            t(0)
+        ));
+        assert!(!d.insert(
+            &r,
+            &alert(
+                &[("alertname", "X"), ("team", "db"), ("i", "2")],
+                5,
+                1000,
+                5
+            ),
+            t(5)
+        ));
         assert_eq!(d.len(), 1);
         let g = d.groups().next().unwrap();
         assert_eq!(g.key, r#"{}/{team="db"}:{alertname="X"}"#);
@@ -285,7 +297,11 @@ mod tests {
         d.finish_flush(&f, true);
         assert_eq!(d.next_deadline(), Some(t(330)));
         // Old alert in a new group flushes at once.
-        assert!(d.insert(&r, &alert(&[("alertname", "Y"), ("team", "web")], -100, 1000, 40), t(40)));
+        assert!(d.insert(
+            &r,
+            &alert(&[("alertname", "Y"), ("team", "web")], -100, 1000, 40),
+            t(40)
+        ));
         assert_eq!(d.due(t(40)).len(), 1);
     }
 
@@ -293,18 +309,39 @@ mod tests {
     fn resolved_alerts_leave_after_flush_unless_updated() {
         let r = routes();
         let mut d = Dispatcher::default();
-        d.insert(&r, &alert(&[("alertname", "X"), ("team", "db")], 0, 10, 0), t(0));
-        d.insert(&r, &alert(&[("alertname", "X"), ("team", "db"), ("i", "2")], 0, 10, 0), t(0));
+        d.insert(
+            &r,
+            &alert(&[("alertname", "X"), ("team", "db")], 0, 10, 0),
+            t(0),
+        );
+        d.insert(
+            &r,
+            &alert(&[("alertname", "X"), ("team", "db"), ("i", "2")], 0, 10, 0),
+            t(0),
+        );
         let id = d.due(t(30))[0];
         let f = d.begin_flush(&r, id, t(30)).unwrap();
         assert!(f.alerts.iter().all(|a| a.resolved));
         // One of them fires again during the flush.
-        d.insert(&r, &alert(&[("alertname", "X"), ("team", "db"), ("i", "2")], 31, 1000, 31), t(31));
+        d.insert(
+            &r,
+            &alert(
+                &[("alertname", "X"), ("team", "db"), ("i", "2")],
+                31,
+                1000,
+                31,
+            ),
+            t(31),
+        );
         d.finish_flush(&f, true);
         assert_eq!(d.groups().next().unwrap().alerts.len(), 1);
         let timers = d.timers();
         let mut d2 = Dispatcher::default();
-        d2.insert(&r, &alert(&[("alertname", "X"), ("team", "db")], 0, 1000, 0), t(40));
+        d2.insert(
+            &r,
+            &alert(&[("alertname", "X"), ("team", "db")], 0, 1000, 0),
+            t(40),
+        );
         d2.apply_timers(&timers);
         assert_eq!(d2.next_deadline(), Some(t(330)));
     }

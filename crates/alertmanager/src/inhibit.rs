@@ -210,10 +210,21 @@ mod tests {
         let mut ih = inhibitor(
             "- source_matchers: [severity=critical]\n  target_matchers: [severity=warning]\n  equal: [cluster, service]\n",
         );
-        let src = alert(&[("alertname", "Down"), ("severity", "critical"), ("cluster", "c1")], 100);
+        let src = alert(
+            &[
+                ("alertname", "Down"),
+                ("severity", "critical"),
+                ("cluster", "c1"),
+            ],
+            100,
+        );
         ih.observe(&src);
         // Same cluster, service missing on both sides: inhibited.
-        let tgt = Labels::from_pairs(&[("alertname", "Slow"), ("severity", "warning"), ("cluster", "c1")]);
+        let tgt = Labels::from_pairs(&[
+            ("alertname", "Slow"),
+            ("severity", "warning"),
+            ("cluster", "c1"),
+        ]);
         let got = ih.mutes(&tgt, t(10)).unwrap();
         assert_eq!(got.source, src.fingerprint());
         assert_eq!(got.rule, 0);
@@ -221,7 +232,8 @@ mod tests {
         let other = Labels::from_pairs(&[("severity", "warning"), ("cluster", "c2")]);
         assert!(ih.mutes(&other, t(10)).is_none());
         // Service present only on the target: not equal.
-        let svc = Labels::from_pairs(&[("severity", "warning"), ("cluster", "c1"), ("service", "x")]);
+        let svc =
+            Labels::from_pairs(&[("severity", "warning"), ("cluster", "c1"), ("service", "x")]);
         assert!(ih.mutes(&svc, t(10)).is_none());
         // Source resolved: no inhibition.
         assert!(ih.mutes(&tgt, t(100)).is_none());

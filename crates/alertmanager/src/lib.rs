@@ -23,8 +23,8 @@ pub mod templates;
 pub mod timefmt;
 pub mod types;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use config::{Config, ConfigError};
 pub use api::router;
 pub use check::{check_config, CheckError, Report};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use config::{Config, ConfigError};
 pub use manager::{AlertManager, Error, Options, PostableAlert};

@@ -245,7 +245,10 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, MatcherError> {
     // A quoted name is the newer UTF-8 syntax; accept it for convenience.
     let (name, rest): (String, &str) = if let Some(q) = t.strip_prefix('"') {
         let end = q.find('"').ok_or_else(bad)?;
-        (q.get(..end).ok_or_else(bad)?.to_owned(), q.get(end + 1..).ok_or_else(bad)?)
+        (
+            q.get(..end).ok_or_else(bad)?.to_owned(),
+            q.get(end + 1..).ok_or_else(bad)?,
+        )
     } else {
         let (n, r) = take_name(t).ok_or_else(bad)?;
         (n.to_owned(), r)

@@ -208,7 +208,12 @@ impl Metrics {
             m.notification_requests.with_label_values(&[i]);
             m.notification_requests_failed.with_label_values(&[i]);
             m.notification_latency.with_label_values(&[i]);
-            for reason in ["other", "clientError", "serverError", "contextDeadlineExceeded"] {
+            for reason in [
+                "other",
+                "clientError",
+                "serverError",
+                "contextDeadlineExceeded",
+            ] {
                 m.notifications_failed.with_label_values(&[i, reason]);
             }
         }

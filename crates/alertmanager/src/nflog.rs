@@ -93,7 +93,11 @@ impl NotificationLog {
         let mut changed = 0;
         for e in peer {
             let k = (e.group_key.clone(), e.receiver.clone());
-            if self.entries.get(&k).is_none_or(|cur| e.timestamp > cur.timestamp) {
+            if self
+                .entries
+                .get(&k)
+                .is_none_or(|cur| e.timestamp > cur.timestamp)
+            {
                 self.entries.insert(k, e);
                 changed += 1;
             }

@@ -123,7 +123,9 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         .ok_or_else(|| "missing checksum trailer".to_owned())?;
     let got = crc32c::crc32c(body);
     if got != want {
-        return Err(format!("checksum mismatch: stored {want:08x}, computed {got:08x}"));
+        return Err(format!(
+            "checksum mismatch: stored {want:08x}, computed {got:08x}"
+        ));
     }
     serde_json::from_slice(body).map_err(|e| e.to_string())
 }

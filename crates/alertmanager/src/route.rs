@@ -212,7 +212,12 @@ impl RouteTree {
         if r.opts.group_by_all {
             return l.clone();
         }
-        l.filter(|lb| r.opts.group_by.binary_search_by(|g| g.as_str().cmp(lb.name)).is_ok())
+        l.filter(|lb| {
+            r.opts
+                .group_by
+                .binary_search_by(|g| g.as_str().cmp(lb.name))
+                .is_ok()
+        })
     }
 }
 
@@ -286,9 +291,14 @@ receivers: [{name: default}, {name: team-A}, {name: team-A-prod}, {name: team-A-
         assert!(r.opts.group_by_all);
         assert_eq!(r.opts.group_wait, Duration::from_secs(10));
         assert_eq!(r.opts.group_interval, DEFAULT_GROUP_INTERVAL);
-        let bc = t.get(t.match_labels(&l(&[("owner", "team-B")]))[0]).unwrap();
+        let bc = t
+            .get(t.match_labels(&l(&[("owner", "team-B")]))[0])
+            .unwrap();
         assert_eq!(bc.opts.group_by, ["alertname"]);
-        assert_eq!(bc.opts.effective_repeat_interval(), Duration::from_secs(180));
+        assert_eq!(
+            bc.opts.effective_repeat_interval(),
+            Duration::from_secs(180)
+        );
     }
 
     #[test]

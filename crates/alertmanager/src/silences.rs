@@ -329,8 +329,12 @@ impl TryFrom<StoredSilence> for Silence {
             .matchers
             .into_iter()
             .map(|m| {
-                Matcher::new(MatchType::from_flags(m.is_equal, m.is_regex), m.name, m.value)
-                    .map_err(|e| e.to_string())
+                Matcher::new(
+                    MatchType::from_flags(m.is_equal, m.is_regex),
+                    m.name,
+                    m.value,
+                )
+                .map_err(|e| e.to_string())
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Silence {
@@ -369,7 +373,12 @@ mod tests {
     #[test]
     fn states_and_matching() {
         let mut s = Silences::new(Duration::from_secs(3600));
-        let id = s.set(sil(r#"{alertname="A", env=~"prod|stage", team!="x"}"#, 10, 100), t(0)).unwrap();
+        let id = s
+            .set(
+                sil(r#"{alertname="A", env=~"prod|stage", team!="x"}"#, 10, 100),
+                t(0),
+            )
+            .unwrap();
         assert_eq!(id.len(), 36);
         let l = Labels::from_pairs(&[("alertname", "A"), ("env", "prod")]);
         assert_eq!(s.get(&id).unwrap().state(t(5)), SilenceState::Pending);

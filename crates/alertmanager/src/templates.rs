@@ -221,22 +221,39 @@ mod tests {
             "mail",
             &Labels::from_pairs(&[("alertname", "DiskFull")]),
             &[
-                alert("firing", &[("alertname", "DiskFull"), ("team", "db"), ("i", "1")]),
-                alert("firing", &[("alertname", "DiskFull"), ("team", "db"), ("i", "2")]),
-                alert("resolved", &[("alertname", "DiskFull"), ("team", "db"), ("i", "3")]),
+                alert(
+                    "firing",
+                    &[("alertname", "DiskFull"), ("team", "db"), ("i", "1")],
+                ),
+                alert(
+                    "firing",
+                    &[("alertname", "DiskFull"), ("team", "db"), ("i", "2")],
+                ),
+                alert(
+                    "resolved",
+                    &[("alertname", "DiskFull"), ("team", "db"), ("i", "3")],
+                ),
             ],
             "http://am:9093",
         );
         let v = data_value(&d);
         assert_eq!(
-            t.text(r#"{{ template "email.default.subject" . }}"#, &v).unwrap(),
+            t.text(r#"{{ template "email.default.subject" . }}"#, &v)
+                .unwrap(),
             "[FIRING:2] DiskFull (db)"
         );
-        let html = t.html(r#"{{ template "email.default.html" . }}"#, &v).unwrap();
+        let html = t
+            .html(r#"{{ template "email.default.html" . }}"#, &v)
+            .unwrap();
         assert!(html.contains("3 alerts for alertname=DiskFull"), "{html}");
-        assert!(html.contains("[2] Firing") && html.contains("[1] Resolved"), "{html}");
+        assert!(
+            html.contains("[2] Firing") && html.contains("[1] Resolved"),
+            "{html}"
+        );
         assert!(html.contains("it &lt;broke&gt;"), "{html}");
-        let text = t.text(r#"{{ template "email.default.text" . }}"#, &v).unwrap();
+        let text = t
+            .text(r#"{{ template "email.default.text" . }}"#, &v)
+            .unwrap();
         assert!(text.contains(" - team = db"), "{text}");
     }
 
@@ -250,7 +267,16 @@ mod tests {
         .unwrap();
         let g = format!("{}/*.tmpl", dir.path().display());
         let t = Templates::load(&[g, "/nonexistent/*.tmpl".into()]).unwrap();
-        let d = NotificationData::new("r", &Labels::empty(), &[alert("firing", &[("alertname", "A")])], "");
-        assert_eq!(t.text(r#"{{ template "my.subject" . }}"#, &data_value(&d)).unwrap(), "A x1");
+        let d = NotificationData::new(
+            "r",
+            &Labels::empty(),
+            &[alert("firing", &[("alertname", "A")])],
+            "",
+        );
+        assert_eq!(
+            t.text(r#"{{ template "my.subject" . }}"#, &data_value(&d))
+                .unwrap(),
+            "A x1"
+        );
     }
 }

@@ -42,7 +42,10 @@ mod tests {
         let t = parse("2024-01-02T03:04:05.120+01:00").unwrap();
         assert_eq!(api(t), "2024-01-02T02:04:05.120Z");
         assert_eq!(go(Some(t)), "2024-01-02T02:04:05.12Z");
-        assert_eq!(go(Some(parse("2024-01-02T03:04:05Z").unwrap())), "2024-01-02T03:04:05Z");
+        assert_eq!(
+            go(Some(parse("2024-01-02T03:04:05Z").unwrap())),
+            "2024-01-02T03:04:05Z"
+        );
         assert_eq!(go(None), GO_ZERO_TIME);
         assert!(parse("yesterday").is_err());
     }

@@ -1,5 +1,12 @@
 //! `check_config` (behind `argus check alertmanager-config FILE`) on valid and invalid
 //! files, including the vendored upstream fixtures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 use std::path::PathBuf;
 
@@ -21,11 +28,16 @@ fn valid_configs_report_contents() {
     let text = r.to_string();
     assert!(text.contains("SUCCESS"), "{text}");
     assert!(text.contains(" - 9 receivers"), "{text}");
-    assert!(text.contains("WARNING: receiver \"team-X-pager\": 1 pagerduty_configs not supported"), "{text}");
+    assert!(
+        text.contains("WARNING: receiver \"team-X-pager\": 1 pagerduty_configs not supported"),
+        "{text}"
+    );
 
     let r = check_config(&upstream("config/conf.group-by-all.yml")).unwrap();
     assert!(r.warnings.is_empty());
-    let r = check_config(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/routing/tree.yml")).unwrap();
+    let r =
+        check_config(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/routing/tree.yml"))
+            .unwrap();
     assert_eq!(r.receivers, 16);
 }
 
@@ -33,7 +45,9 @@ fn valid_configs_report_contents() {
 fn invalid_configs_name_the_problem() {
     let e = check_config(&upstream("amtool/conf.bad.yml")).unwrap_err();
     assert!(matches!(e, CheckError::Config { .. }));
-    let e = check_config(&upstream("config/conf.nil-match_re-route.yml")).unwrap_err().to_string();
+    let e = check_config(&upstream("config/conf.nil-match_re-route.yml"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("invalid_label") && e.contains("line 5"), "{e}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -52,7 +66,11 @@ fn invalid_configs_name_the_problem() {
     // A template file that does not parse is reported at check time.
     std::fs::write(dir.path().join("bad.tmpl"), "{{ define \"x\" }}{{ .Foo ").unwrap();
     let p = dir.path().join("am.yml");
-    std::fs::write(&p, "route:\n  receiver: a\nreceivers:\n- name: a\ntemplates: ['*.tmpl']\n").unwrap();
+    std::fs::write(
+        &p,
+        "route:\n  receiver: a\nreceivers:\n- name: a\ntemplates: ['*.tmpl']\n",
+    )
+    .unwrap();
     let e = check_config(&p).unwrap_err().to_string();
     assert!(e.contains("bad.tmpl"), "{e}");
     assert!(check_config(&dir.path().join("missing.yml")).is_err());

@@ -1,6 +1,13 @@
 //! Email delivery to a real SMTP server (Python aiosmtpd, started by the test): envelope,
 //! recipients, AUTH, the default subject and HTML body, custom headers and text, and
 //! `require_tls` refusing a server without STARTTLS.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -40,7 +47,9 @@ fn python_with_aiosmtpd() -> Option<String> {
         eprintln!("SKIPPED: python3 with aiosmtpd not available (ARGUS_SKIP_PEER_TESTS=1)");
         return None;
     }
-    panic!("python3 with aiosmtpd is required: pip install aiosmtpd (or set ARGUS_SKIP_PEER_TESTS=1)");
+    panic!(
+        "python3 with aiosmtpd is required: pip install aiosmtpd (or set ARGUS_SKIP_PEER_TESTS=1)"
+    );
 }
 
 fn free_port() -> u16 {
@@ -90,7 +99,10 @@ fn messages(dir: &Path) -> Vec<serde_json::Value> {
 
 fn alert(pairs: &[(&str, &str)]) -> PostableAlert {
     PostableAlert {
-        labels: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        labels: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         annotations: [("summary".to_string(), "disk <almost> full".to_string())].into(),
         starts_at: Some(t0()),
         ends_at: None,
@@ -138,21 +150,36 @@ receivers:
     assert_eq!(msgs.len(), 1, "{:?}", am.notification_history(None));
     let m = &msgs[0];
     assert_eq!(m["mail_from"], "argus@example.org");
-    assert_eq!(m["rcpt_tos"], serde_json::json!(["ops@example.org", "dba@example.org"]));
+    assert_eq!(
+        m["rcpt_tos"],
+        serde_json::json!(["ops@example.org", "dba@example.org"])
+    );
     assert_eq!(m["login"], "alert");
     assert_eq!(m["headers"]["Subject"], "[FIRING:2] DiskFull (db)");
     assert_eq!(m["headers"]["From"], "argus@example.org");
     assert_eq!(m["headers"]["To"], "ops@example.org, dba@example.org");
     assert_eq!(m["headers"]["X-Team"], "db");
-    let key = &am.notification_history(None)[0].idempotency_key.clone().unwrap();
-    assert!(m["headers"]["Message-ID"].as_str().unwrap().contains(key.as_str()));
+    let key = &am.notification_history(None)[0]
+        .idempotency_key
+        .clone()
+        .unwrap();
+    assert!(m["headers"]["Message-ID"]
+        .as_str()
+        .unwrap()
+        .contains(key.as_str()));
     assert_eq!(m["content_type"], "multipart/alternative");
-    assert_eq!(m["parts"]["text/plain"].as_str().unwrap().trim(), "status=firing n=2");
+    assert_eq!(
+        m["parts"]["text/plain"].as_str().unwrap().trim(),
+        "status=firing n=2"
+    );
     let html = m["parts"]["text/html"].as_str().unwrap();
     assert!(html.contains("2 alerts for alertname=DiskFull"), "{html}");
     assert!(html.contains("[2] Firing"), "{html}");
     assert!(html.contains("disk &lt;almost&gt; full"), "{html}");
-    assert!(html.contains("http://argus.example:9090/#/alerts"), "{html}");
+    assert!(
+        html.contains("http://argus.example:9090/#/alerts"),
+        "{html}"
+    );
     assert_eq!(am.notification_history(None)[0].response_status, Some(250));
 
     // Resolve one: the next flush mails the change (send_resolved: true).
@@ -165,7 +192,10 @@ receivers:
     let msgs = messages(smtp.dir.path());
     assert_eq!(msgs.len(), 2);
     assert_eq!(msgs[1]["headers"]["Subject"], "[FIRING:1] DiskFull (db)");
-    assert!(msgs[1]["parts"]["text/html"].as_str().unwrap().contains("[1] Resolved"));
+    assert!(msgs[1]["parts"]["text/html"]
+        .as_str()
+        .unwrap()
+        .contains("[1] Resolved"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,9 +213,15 @@ async fn require_tls_refuses_plain_server_and_bad_auth_fails() {
     am.tick().await;
     assert!(messages(smtp.dir.path()).is_empty());
     let h = am.notification_history(None);
-    let e0 = h.iter().find(|r| r.integration.as_deref() == Some("email[0]")).unwrap();
+    let e0 = h
+        .iter()
+        .find(|r| r.integration.as_deref() == Some("email[0]"))
+        .unwrap();
     let err = e0.error.clone().unwrap_or_default();
     assert!(err.to_lowercase().contains("tls"), "{err}");
-    let e1 = h.iter().find(|r| r.integration.as_deref() == Some("email[1]")).unwrap();
+    let e1 = h
+        .iter()
+        .find(|r| r.integration.as_deref() == Some("email[1]"))
+        .unwrap();
     assert!(e1.error.is_some(), "{e1:?}");
 }

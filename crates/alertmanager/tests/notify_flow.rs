@@ -2,6 +2,13 @@
 //! receiver: group_wait / group_interval / repeat_interval (rounded up to a multiple of
 //! group_interval), exact webhook payloads, resolve notifications, retries on 5xx, no
 //! retry on 4xx, truncation, and the notification history.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -76,7 +83,10 @@ async fn timers_payloads_repeat_and_resolve() {
         })
     );
     assert_eq!(got[0].headers["content-type"], "application/json");
-    let key1 = got[0].headers["idempotency-key"].to_str().unwrap().to_owned();
+    let key1 = got[0].headers["idempotency-key"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     // A second alert joins; it is notified at the next group_interval, not before.
     clock.advance(Duration::from_secs(30));
@@ -89,7 +99,10 @@ async fn timers_payloads_repeat_and_resolve() {
     let got = sink.delivered();
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].body["alerts"].as_array().unwrap().len(), 2);
-    assert_eq!(got[1].body["commonLabels"], json!({"alertname": "X", "job": "j"}));
+    assert_eq!(
+        got[1].body["commonLabels"],
+        json!({"alertname": "X", "job": "j"})
+    );
     assert_ne!(got[1].headers["idempotency-key"].to_str().unwrap(), key1);
 
     // Nothing changes: no notification until repeat_interval (12m rounded up to 15m).
@@ -112,7 +125,10 @@ async fn timers_payloads_repeat_and_resolve() {
     assert_eq!(got.len(), 4);
     let alerts = got[3].body["alerts"].as_array().unwrap().clone();
     assert_eq!(got[3].body["status"], "firing");
-    let r = alerts.iter().find(|a| a["labels"]["instance"] == "i1").unwrap();
+    let r = alerts
+        .iter()
+        .find(|a| a["labels"]["instance"] == "i1")
+        .unwrap();
     assert_eq!(r["status"], "resolved");
     assert_eq!(r["endsAt"], "2024-01-01T00:21:00Z");
 
@@ -135,11 +151,26 @@ async fn timers_payloads_repeat_and_resolve() {
     let h = am.notification_history(Some("{}:{alertname=\"X\"}"));
     let delivered: Vec<_> = h.iter().filter(|r| r.status == "delivered").collect();
     assert_eq!(delivered.len(), 5);
-    assert_eq!(delivered[0].notify_reason.as_deref(), Some("first notification"));
-    assert_eq!(delivered[1].notify_reason.as_deref(), Some("new alerts added"));
-    assert_eq!(delivered[2].notify_reason.as_deref(), Some("repeat interval elapsed"));
-    assert_eq!(delivered[3].notify_reason.as_deref(), Some("some alerts resolved"));
-    assert_eq!(delivered[4].notify_reason.as_deref(), Some("all alerts resolved"));
+    assert_eq!(
+        delivered[0].notify_reason.as_deref(),
+        Some("first notification")
+    );
+    assert_eq!(
+        delivered[1].notify_reason.as_deref(),
+        Some("new alerts added")
+    );
+    assert_eq!(
+        delivered[2].notify_reason.as_deref(),
+        Some("repeat interval elapsed")
+    );
+    assert_eq!(
+        delivered[3].notify_reason.as_deref(),
+        Some("some alerts resolved")
+    );
+    assert_eq!(
+        delivered[4].notify_reason.as_deref(),
+        Some("all alerts resolved")
+    );
     assert!(delivered.iter().all(|r| r.response_status == Some(200)));
 }
 
@@ -171,7 +202,10 @@ async fn retries_5xx_with_backoff_and_not_4xx() {
         .iter()
         .map(|r| r.headers["idempotency-key"].to_str().unwrap())
         .collect();
-    assert!(keys.iter().all(|k| *k == keys[0]), "same key on every retry: {keys:?}");
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "same key on every retry: {keys:?}"
+    );
     assert!(all.iter().all(|r| r.body == all[0].body));
     let h = am.notification_history(None);
     let rec = h.iter().find(|r| r.status == "delivered").unwrap();
@@ -179,7 +213,8 @@ async fn retries_5xx_with_backoff_and_not_4xx() {
 
     // A 4xx is not retried: the notification fails and is not sent again by retries.
     sink.set_status(400);
-    am.put_alerts(vec![alert(&[("alertname", "R"), ("x", "2")], None)]).unwrap();
+    am.put_alerts(vec![alert(&[("alertname", "R"), ("x", "2")], None)])
+        .unwrap();
     clock.advance(Duration::from_secs(5 * 60));
     am.tick().await;
     let n = sink.all().len();
@@ -200,11 +235,15 @@ async fn truncation_and_group_by_all() {
         sink.url()
     );
     let (am, _clock) = manager(&y, dir.path());
-    am.put_alerts(vec![alert(&[("alertname", "A"), ("team", "db")], None)]).unwrap();
+    am.put_alerts(vec![alert(&[("alertname", "A"), ("team", "db")], None)])
+        .unwrap();
     am.tick().await;
     let got = sink.delivered();
     assert_eq!(got[0].body["groupKey"], "{}:{alertname=\"A\", team=\"db\"}");
-    assert_eq!(got[0].body["groupLabels"], json!({"alertname": "A", "team": "db"}));
+    assert_eq!(
+        got[0].body["groupLabels"],
+        json!({"alertname": "A", "team": "db"})
+    );
 
     let y2 = y.replace("group_by: ['...']", "group_by: [team]");
     let dir2 = tempfile::tempdir().unwrap();
@@ -236,16 +275,37 @@ async fn inhibition_silences_and_resolve_when_muted() {
     // The route line order does not matter to YAML; make sure it parsed.
     Config::parse(&y).unwrap();
     let (am, clock) = manager(&y, dir.path());
-    let crit = [("alertname", "Down"), ("cluster", "c1"), ("severity", "critical")];
-    let warn = [("alertname", "Slow"), ("cluster", "c1"), ("severity", "warning")];
-    let warn2 = [("alertname", "Slow2"), ("cluster", "c2"), ("severity", "warning")];
-    am.put_alerts(vec![alert(&crit, None), alert(&warn, None), alert(&warn2, None)])
-        .unwrap();
+    let crit = [
+        ("alertname", "Down"),
+        ("cluster", "c1"),
+        ("severity", "critical"),
+    ];
+    let warn = [
+        ("alertname", "Slow"),
+        ("cluster", "c1"),
+        ("severity", "warning"),
+    ];
+    let warn2 = [
+        ("alertname", "Slow2"),
+        ("cluster", "c2"),
+        ("severity", "warning"),
+    ];
+    am.put_alerts(vec![
+        alert(&crit, None),
+        alert(&warn, None),
+        alert(&warn2, None),
+    ])
+    .unwrap();
     am.tick().await;
     let names: Vec<String> = sink
         .delivered()
         .iter()
-        .map(|r| r.body["groupLabels"]["alertname"].as_str().unwrap().to_owned())
+        .map(|r| {
+            r.body["groupLabels"]["alertname"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"Down".to_owned()) && names.contains(&"Slow2".to_owned()));
@@ -275,7 +335,11 @@ async fn inhibition_silences_and_resolve_when_muted() {
     clock.advance(Duration::from_secs(5 * 60));
     am.tick().await;
     let got = sink.delivered();
-    let last = got.iter().rev().find(|r| r.body["groupLabels"]["alertname"] == "Slow2").unwrap();
+    let last = got
+        .iter()
+        .rev()
+        .find(|r| r.body["groupLabels"]["alertname"] == "Slow2")
+        .unwrap();
     assert_eq!(last.body["status"], "resolved");
     assert_eq!(last.body["alerts"][0]["status"], "resolved");
     let n = got.len();
@@ -321,10 +385,21 @@ async fn mute_and_active_time_intervals() {
     let h = am.notification_history(None);
     let reasons: Vec<String> = h
         .iter()
-        .map(|r| serde_json::to_value(&r.suppressed[0]).unwrap()["reason"].as_str().unwrap().to_owned())
+        .map(|r| {
+            serde_json::to_value(&r.suppressed[0]).unwrap()["reason"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
-    assert!(reasons.contains(&"mute_time_interval".to_owned()), "{reasons:?}");
-    assert!(reasons.contains(&"active_time_interval".to_owned()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"mute_time_interval".to_owned()),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"active_time_interval".to_owned()),
+        "{reasons:?}"
+    );
     // 09:00 Monday: both routes may notify now.
     clock.set(t0() + chrono::Duration::hours(9));
     am.tick().await;
@@ -337,12 +412,14 @@ async fn reload_keeps_group_timers() {
     let dir = tempfile::tempdir().unwrap();
     let y = cfg(&sink.url(), "", "");
     let (am, clock) = manager(&y, dir.path());
-    am.put_alerts(vec![alert(&[("alertname", "K")], None)]).unwrap();
+    am.put_alerts(vec![alert(&[("alertname", "K")], None)])
+        .unwrap();
     clock.advance(Duration::from_secs(30));
     am.tick().await;
     assert_eq!(sink.delivered().len(), 1);
     clock.advance(Duration::from_secs(60));
-    am.put_alerts(vec![alert(&[("alertname", "K"), ("i", "2")], None)]).unwrap();
+    am.put_alerts(vec![alert(&[("alertname", "K"), ("i", "2")], None)])
+        .unwrap();
     // Reload with an equivalent config: the group keeps its schedule (next flush at
     // 5m30s), so the new alert is not sent early.
     am.reload(Config::parse(&y).unwrap()).unwrap();
@@ -351,4 +428,51 @@ async fn reload_keeps_group_timers() {
     clock.set(t0() + chrono::Duration::seconds(5 * 60 + 30));
     am.tick().await;
     assert_eq!(sink.delivered().len(), 2);
+}
+
+#[tokio::test]
+async fn metrics_use_alertmanager_names() {
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = prometheus::Registry::new();
+    let clock = argus_alertmanager::ManualClock::new(t0());
+    let am = argus_alertmanager::AlertManager::with_options(
+        Config::parse(&cfg(&sink.url(), "", "")).unwrap(),
+        dir.path(),
+        "http://argus.example:9090",
+        &registry,
+        std::sync::Arc::new(clock.clone()),
+        common::test_options(),
+    )
+    .unwrap();
+    am.put_alerts(vec![alert(&[("alertname", "M")], None)])
+        .unwrap();
+    let bad = PostableAlert::default();
+    assert!(am.put_alerts(vec![bad]).is_err());
+    clock.advance(Duration::from_secs(30));
+    am.tick().await;
+    let text = {
+        let mut buf = Vec::new();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut buf,
+        )
+        .unwrap();
+        String::from_utf8(buf).unwrap()
+    };
+    for line in [
+        "alertmanager_notifications_total{integration=\"webhook\"} 1",
+        "alertmanager_notification_requests_total{integration=\"webhook\"} 1",
+        "alertmanager_notifications_failed_total{integration=\"webhook\",reason=\"serverError\"} 0",
+        "alertmanager_alerts{state=\"active\"} 1",
+        "alertmanager_alerts_received_total{status=\"firing\"} 2",
+        "alertmanager_alerts_invalid_total 1",
+        "alertmanager_dispatcher_aggregation_groups 1",
+        "alertmanager_silences{state=\"active\"} 0",
+        "alertmanager_config_last_reload_successful 1",
+        "argus_alertmanager_outbox_pending 0",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
 }

@@ -1,6 +1,13 @@
 //! A real Prometheus (Debian `prometheus`) with `alerting.alertmanagers` pointing at
 //! Argus' API: an alerting rule over data it scraped fires, Prometheus posts the alert to
 //! `/api/v2/alerts`, and Argus routes it to a webhook.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -62,8 +69,14 @@ async fn prometheus_alerts_are_routed_to_webhook() {
     .unwrap();
     let _prom = Killer(
         Command::new(prom)
-            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -72,7 +85,10 @@ async fn prometheus_alerts_are_routed_to_webhook() {
     );
     let start = Instant::now();
     while sink.delivered().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(90), "no notification from Prometheus' alert");
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no notification from Prometheus' alert"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let r = &sink.delivered()[0];
@@ -82,8 +98,17 @@ async fn prometheus_alerts_are_routed_to_webhook() {
     assert_eq!(a["labels"]["alertname"], "TargetUp");
     assert_eq!(a["labels"]["job"], "self");
     assert_eq!(a["labels"]["severity"], "page");
-    assert_eq!(a["annotations"]["summary"], format!("127.0.0.1:{prom_port} is up"));
-    assert!(a["generatorURL"].as_str().unwrap().contains("/graph?g0.expr="), "{a}");
+    assert_eq!(
+        a["annotations"]["summary"],
+        format!("127.0.0.1:{prom_port} is up")
+    );
+    assert!(
+        a["generatorURL"]
+            .as_str()
+            .unwrap()
+            .contains("/graph?g0.expr="),
+        "{a}"
+    );
     let views = am.alerts();
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].receivers, vec!["hook".to_owned()]);

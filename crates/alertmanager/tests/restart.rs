@@ -4,6 +4,13 @@
 //! group_wait, and the notification log all survive SIGKILL: after restart every
 //! notification arrives exactly once (by idempotency key), and nothing is re-notified
 //! before repeat_interval.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -64,7 +71,13 @@ impl ChildAm {
             .unwrap()
             .port();
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--ignored", "--exact", "child_server", "--nocapture", "--test-threads=1"])
+            .args([
+                "--ignored",
+                "--exact",
+                "child_server",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, format!("{}|{port}|{cfg}", dir.display()))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -113,13 +126,19 @@ async fn post_alerts(url: &str, names: &[&str]) {
 async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn group_of(r: &common::Received) -> String {
-    r.body["groupLabels"]["alertname"].as_str().unwrap_or("").to_owned()
+    r.body["groupLabels"]["alertname"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn key_of(r: &common::Received) -> String {
@@ -147,8 +166,11 @@ async fn restart_after_sigkill() {
     })
     .await;
     am.kill9();
-    let failed_keys: std::collections::HashMap<String, String> =
-        sink.all().iter().map(|r| (group_of(r), key_of(r))).collect();
+    let failed_keys: std::collections::HashMap<String, String> = sink
+        .all()
+        .iter()
+        .map(|r| (group_of(r), key_of(r)))
+        .collect();
 
     // 2. Receiver back, manager restarted from its data directory: both arrive, once,
     //    as the same notifications (same idempotency keys).
@@ -159,7 +181,11 @@ async fn restart_after_sigkill() {
     let delivered = sink.delivered();
     assert_eq!(delivered.len(), 2, "exactly one notification per group");
     for r in &delivered {
-        assert_eq!(key_of(r), failed_keys[&group_of(r)], "same notification as before the crash");
+        assert_eq!(
+            key_of(r),
+            failed_keys[&group_of(r)],
+            "same notification as before the crash"
+        );
         assert_eq!(r.body["status"], "firing");
     }
 
@@ -168,18 +194,33 @@ async fn restart_after_sigkill() {
     am.kill9();
     let am = ChildAm::start(dir.path(), &cfg);
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(sink.delivered().len(), 2, "no re-notification after restart");
+    assert_eq!(
+        sink.delivered().len(),
+        2,
+        "no re-notification after restart"
+    );
 
     // 4. An alert still in group_wait when the process dies is notified after restart.
     post_alerts(&am.url, &["C"]).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(sink.all().iter().all(|r| group_of(r) != "C"), "C not sent before group_wait");
+    assert!(
+        sink.all().iter().all(|r| group_of(r) != "C"),
+        "C not sent before group_wait"
+    );
     am.kill9();
     let _am = ChildAm::start(dir.path(), &cfg);
-    wait_for("C delivered", || sink.delivered().iter().any(|r| group_of(r) == "C")).await;
+    wait_for("C delivered", || {
+        sink.delivered().iter().any(|r| group_of(r) == "C")
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let delivered = sink.delivered();
-    assert_eq!(delivered.len(), 3, "{:?}", delivered.iter().map(group_of).collect::<Vec<_>>());
+    assert_eq!(
+        delivered.len(),
+        3,
+        "{:?}",
+        delivered.iter().map(group_of).collect::<Vec<_>>()
+    );
     let mut keys: Vec<String> = delivered.iter().map(key_of).collect();
     keys.sort();
     keys.dedup();

@@ -1,6 +1,13 @@
 //! Routing decisions equal `amtool config routes test` (the real Alertmanager code) for
 //! the same config and labels, over a few hundred generated label sets on two configs:
 //! upstream's broad `config/conf.good.yml` and our tree exercising every matcher form.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -12,7 +19,15 @@ use argus_alertmanager::Config;
 use argus_model::Labels;
 
 const NAMES: [&str; 9] = [
-    "alertname", "severity", "team", "service", "env", "owner", "owner2", "region", "test",
+    "alertname",
+    "severity",
+    "team",
+    "service",
+    "env",
+    "owner",
+    "owner2",
+    "region",
+    "test",
 ];
 
 fn values(name: &str) -> &'static [&'static str] {
@@ -20,7 +35,9 @@ fn values(name: &str) -> &'static [&'static str] {
         "alertname" => &["HighLatency", "HighErrors", "Down", "DiskFull"],
         "severity" => &["critical", "warning", "info"],
         "team" => &["db", "storage", "web", "webops", "api"],
-        "service" => &["api-gw", "auth-x", "files", "database", "foo1", "baz", "foo2x", "database"],
+        "service" => &[
+            "api-gw", "auth-x", "files", "database", "foo1", "baz", "foo2x", "database",
+        ],
         "env" => &["prod", "staging", "dev"],
         "owner" => &["alice", "bob", "team-Y"],
         "owner2" => &["team-X", "team-Z"],
@@ -45,7 +62,10 @@ fn label_sets(n: usize) -> Vec<Vec<(String, String)>> {
         for name in NAMES {
             if next() % 2 == 0 {
                 let vs = values(name);
-                set.push((name.to_owned(), vs[(next() % vs.len() as u64) as usize].to_owned()));
+                set.push((
+                    name.to_owned(),
+                    vs[(next() % vs.len() as u64) as usize].to_owned(),
+                ));
             }
         }
         if !set.is_empty() {
@@ -80,7 +100,8 @@ fn compare(cfg: &Path, n: usize, min_distinct: usize) {
     let tree = RouteTree::new(c.route.as_ref().unwrap()).unwrap();
     let sets = label_sets(n);
     // amtool is a separate process per label set; run a few at a time.
-    let chunks: Vec<Vec<Vec<(String, String)>>> = sets.chunks(n.div_ceil(4)).map(<[_]>::to_vec).collect();
+    let chunks: Vec<Vec<Vec<(String, String)>>> =
+        sets.chunks(n.div_ceil(4)).map(<[_]>::to_vec).collect();
     let results: Vec<(Vec<(String, String)>, String)> = std::thread::scope(|s| {
         let hs: Vec<_> = chunks
             .iter()
@@ -112,7 +133,9 @@ fn compare(cfg: &Path, n: usize, min_distinct: usize) {
 }
 
 fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 #[test]
@@ -133,8 +156,16 @@ fn routing_equals_amtool_on_upstream_amtool_fixtures() {
     for (f, labels, want) in [
         ("upstream/amtool/conf.routing.yml", "test=1", "test1"),
         ("upstream/amtool/conf.routing.yml", "test=2", "test1,test2"),
-        ("upstream/amtool/conf.routing-reverted.yml", "test=2", "test2,test1"),
-        ("upstream/amtool/conf.routing.yml", "test=volovina", "default"),
+        (
+            "upstream/amtool/conf.routing-reverted.yml",
+            "test=2",
+            "test2,test1",
+        ),
+        (
+            "upstream/amtool/conf.routing.yml",
+            "test=volovina",
+            "default",
+        ),
     ] {
         let cfg = testdata(f);
         let (k, v) = labels.split_once('=').unwrap();
@@ -142,6 +173,10 @@ fn routing_equals_amtool_on_upstream_amtool_fixtures() {
         assert_eq!(amtool_routes(&amtool, &cfg, &set), want);
         let c = Config::load(&cfg).unwrap();
         let tree = RouteTree::new(c.route.as_ref().unwrap()).unwrap();
-        assert_eq!(tree.receivers_for(&Labels::from_pairs(&set)).join(","), want, "{f} {labels}");
+        assert_eq!(
+            tree.receivers_for(&Labels::from_pairs(&set)).join(","),
+            want,
+            "{f} {labels}"
+        );
     }
 }

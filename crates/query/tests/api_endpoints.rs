@@ -515,7 +515,10 @@ async fn admin_disabled_and_enabled() {
         r#"{"status":"success","data":{"name":"20231114T221320Z-0123456789abcdef"}}"#
     );
     assert!(dir.path().join("snapshots").is_dir());
-    assert!(admin.snapshots.lock().unwrap()[0].1, "skip_head=true is passed on");
+    assert!(
+        admin.snapshots.lock().unwrap()[0].1,
+        "skip_head=true is passed on"
+    );
     let r = post_form(&base, "/api/v1/admin/tsdb/snapshot?skip_head=maybe", &[]).await;
     assert_eq!(
         r.json()["error"],

@@ -33,10 +33,4 @@ pub enum TemplateError {
         /// The set's name.
         set: String,
     },
-    /// Executing a template that has no content.
-    #[error("template: {name}: {name:?} is an incomplete or empty template")]
-    Incomplete {
-        /// The template name.
-        name: String,
-    },
 }

@@ -183,9 +183,6 @@ impl Template {
                 set: self.name.clone(),
             });
         };
-        if tree.root.is_empty() && name == self.name && self.trees.len() == 1 {
-            return Err(TemplateError::Incomplete { name: name.into() });
-        }
         let mut ex = Exec::new(self, tree, data);
         ex.run(data)?;
         Ok(ex.out)

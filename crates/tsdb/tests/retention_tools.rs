@@ -150,8 +150,7 @@ fn analyze_and_dump_a_real_directory() {
     let n = argus_tsdb::dump::dump(d.path(), &sel, 0, 10 * HOUR_MS, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(
-        n,
-        600,
+        n, 600,
         "cpu=3 has 600 samples in range; up is after max-time"
     );
     let first = text.lines().next().unwrap();

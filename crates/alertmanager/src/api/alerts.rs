@@ -12,9 +12,9 @@ use regex::Regex;
 use super::models::{
     AlertGroupModel, AlertStatusModel, GettableAlert, PostableAlertModel, ReceiverModel,
 };
-use super::{bool_param, error, json, query_pairs, validation_error};
-use crate::manager::{AlertView, PostableAlert};
+use super::{bool_param, empty, error, json, query_pairs, validation_error};
 use crate::manager::AlertManager;
+use crate::manager::{AlertView, PostableAlert};
 use crate::matchers::{parse_matchers, MatchType, Matcher};
 use crate::timefmt;
 
@@ -108,7 +108,9 @@ impl Filter {
         if !self.inhibited && !v.inhibited_by.is_empty() {
             return false;
         }
-        match_filter(&self.matchers, &|n| v.alert.labels.get(n).map(str::to_owned))
+        match_filter(&self.matchers, &|n| {
+            v.alert.labels.get(n).map(str::to_owned)
+        })
     }
 }
 
@@ -150,7 +152,11 @@ pub(crate) async fn get_groups(
     let out: Vec<AlertGroupModel> = am
         .alert_groups()
         .into_iter()
-        .filter(|g| f.receiver.as_ref().is_none_or(|re| re.is_match(&g.receiver)))
+        .filter(|g| {
+            f.receiver
+                .as_ref()
+                .is_none_or(|re| re.is_match(&g.receiver))
+        })
         .filter_map(|g| {
             let alerts: Vec<GettableAlert> =
                 g.alerts.iter().filter(|v| f.keep(v)).map(model).collect();
@@ -178,7 +184,9 @@ fn opt_time(s: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, St
 pub(crate) async fn post_alerts(State(am): State<Arc<AlertManager>>, body: Bytes) -> Response {
     let models: Vec<PostableAlertModel> = match serde_json::from_slice(&body) {
         Ok(m) => m,
-        Err(e) => return validation_error(format!("parsing alerts body from \"\" failed, because {e}")),
+        Err(e) => {
+            return validation_error(format!("parsing alerts body from \"\" failed, because {e}"))
+        }
     };
     let mut alerts = Vec::with_capacity(models.len());
     for m in models {
@@ -199,7 +207,7 @@ pub(crate) async fn post_alerts(State(am): State<Arc<AlertManager>>, body: Bytes
         });
     }
     match am.put_alerts(alerts) {
-        Ok(()) => json(StatusCode::OK, &serde_json::Value::Null),
+        Ok(()) => empty(StatusCode::OK),
         Err(errs) => error(StatusCode::BAD_REQUEST, errs.join("; ")),
     }
 }

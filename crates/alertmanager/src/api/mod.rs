@@ -47,6 +47,12 @@ pub(crate) fn json<T: serde::Serialize>(code: StatusCode, v: &T) -> Response {
     }
 }
 
+/// A success without a body (what the generated Alertmanager server sends for
+/// `postAlerts` and `deleteSilence`).
+pub(crate) fn empty(code: StatusCode) -> Response {
+    code.into_response()
+}
+
 /// An error in the form the generated Alertmanager server sends for handler errors: the
 /// message as a JSON string.
 pub(crate) fn error(code: StatusCode, msg: impl Into<String>) -> Response {
@@ -100,13 +106,19 @@ pub(crate) fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// A boolean parameter with a default; `Err` names the bad value.
-pub(crate) fn bool_param(q: &[(String, String)], name: &str, default: bool) -> Result<bool, String> {
+pub(crate) fn bool_param(
+    q: &[(String, String)],
+    name: &str,
+    default: bool,
+) -> Result<bool, String> {
     match q.iter().rev().find(|(k, _)| k == name) {
         None => Ok(default),
         Some((_, v)) => match v.as_str() {
             "true" | "1" | "True" | "TRUE" | "t" | "T" => Ok(true),
             "false" | "0" | "False" | "FALSE" | "f" | "F" => Ok(false),
-            other => Err(format!("{name} in query must be of type boolean: \"{other}\"")),
+            other => Err(format!(
+                "{name} in query must be of type boolean: \"{other}\""
+            )),
         },
     }
 }
@@ -117,7 +129,9 @@ mod tests {
 
     #[test]
     fn query_parsing() {
-        let q = query_pairs(Some("filter=alertname%3D%22x%22&filter=a%3D~b+c&active=false"));
+        let q = query_pairs(Some(
+            "filter=alertname%3D%22x%22&filter=a%3D~b+c&active=false",
+        ));
         assert_eq!(q[0], ("filter".into(), "alertname=\"x\"".into()));
         assert_eq!(q[1].1, "a=~b c");
         assert_eq!(bool_param(&q, "active", true), Ok(false));

@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::alerts::{match_filter, parse_filters};
 use super::models::{GettableSilence, MatcherModel, PostableSilence, SilenceStatusModel};
-use super::{error, json, query_pairs, validation_error};
+use super::{empty, error, json, query_pairs, validation_error};
 use crate::manager::AlertManager;
 use crate::matchers::{MatchType, Matcher};
 use crate::silences::{Silence, SilenceError, SilenceState};
@@ -71,7 +71,10 @@ pub(crate) async fn get_silences(
         .into_iter()
         .filter(|s| {
             match_filter(&filters, &|n| {
-                s.matchers.iter().find(|m| m.name == n).map(|m| m.value.clone())
+                s.matchers
+                    .iter()
+                    .find(|m| m.name == n)
+                    .map(|m| m.value.clone())
             })
         })
         .collect();
@@ -86,7 +89,7 @@ pub(crate) async fn get_silence(
 ) -> Response {
     match am.silence(&id) {
         Some(s) => json(StatusCode::OK, &model(&s, am.now())),
-        None => json(StatusCode::NOT_FOUND, &serde_json::Value::Null),
+        None => empty(StatusCode::NOT_FOUND),
     }
 }
 
@@ -95,8 +98,8 @@ pub(crate) async fn delete_silence(
     Path(id): Path<String>,
 ) -> Response {
     match am.expire_silence(&id) {
-        Ok(()) => json(StatusCode::OK, &serde_json::Value::Null),
-        Err(SilenceError::NotFound) => json(StatusCode::NOT_FOUND, &serde_json::Value::Null),
+        Ok(()) => empty(StatusCode::OK),
+        Err(SilenceError::NotFound) => empty(StatusCode::NOT_FOUND),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -105,7 +108,9 @@ pub(crate) async fn post_silences(State(am): State<Arc<AlertManager>>, body: Byt
     let p: PostableSilence = match serde_json::from_slice(&body) {
         Ok(p) => p,
         Err(e) => {
-            return validation_error(format!("parsing silence body from \"\" failed, because {e}"))
+            return validation_error(format!(
+                "parsing silence body from \"\" failed, because {e}"
+            ))
         }
     };
     let starts_at = match timefmt::parse(&p.starts_at) {
@@ -118,7 +123,11 @@ pub(crate) async fn post_silences(State(am): State<Arc<AlertManager>>, body: Byt
     };
     let mut matchers = Vec::with_capacity(p.matchers.len());
     for m in p.matchers {
-        match Matcher::new(MatchType::from_flags(m.is_equal, m.is_regex), m.name, m.value) {
+        match Matcher::new(
+            MatchType::from_flags(m.is_equal, m.is_regex),
+            m.name,
+            m.value,
+        ) {
             Ok(m) => matchers.push(m),
             Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
         }

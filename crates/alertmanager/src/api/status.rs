@@ -6,7 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::models::{ClusterStatusModel, ConfigModel, ReceiverModel, StatusModel, VersionInfoModel};
+use super::models::{
+    ClusterStatusModel, ConfigModel, ReceiverModel, StatusModel, VersionInfoModel,
+};
 use super::{json, query_pairs};
 use crate::manager::AlertManager;
 use crate::timefmt;
@@ -58,8 +60,14 @@ pub(crate) async fn get_notifications(
     RawQuery(q): RawQuery,
 ) -> Response {
     let q = query_pairs(q.as_deref());
-    let gk = q.iter().find(|(k, _)| k == "groupKey").map(|(_, v)| v.as_str());
-    let recv = q.iter().find(|(k, _)| k == "receiver").map(|(_, v)| v.as_str());
+    let gk = q
+        .iter()
+        .find(|(k, _)| k == "groupKey")
+        .map(|(_, v)| v.as_str());
+    let recv = q
+        .iter()
+        .find(|(k, _)| k == "receiver")
+        .map(|(_, v)| v.as_str());
     let v: Vec<_> = am
         .notification_history(gk)
         .into_iter()

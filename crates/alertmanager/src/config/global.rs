@@ -111,9 +111,12 @@ impl GlobalConfig {
     /// Fills Alertmanager's defaults.
     pub fn fill_defaults(&mut self) {
         self.resolve_timeout.get_or_insert(DEFAULT_RESOLVE_TIMEOUT);
-        self.smtp_hello.get_or_insert_with(|| "localhost".to_owned());
+        self.smtp_hello
+            .get_or_insert_with(|| "localhost".to_owned());
         self.smtp_require_tls.get_or_insert(true);
-        let http = self.http_config.get_or_insert_with(HttpClientConfig::default);
+        let http = self
+            .http_config
+            .get_or_insert_with(HttpClientConfig::default);
         http.follow_redirects.get_or_insert(true);
         http.enable_http2.get_or_insert(true);
     }

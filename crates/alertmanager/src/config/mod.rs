@@ -287,7 +287,10 @@ impl Config {
             for (i, e) in r.email_configs.iter_mut().enumerate() {
                 let at = format!("receivers {:?} email_configs[{i}]", r.name);
                 if e.to.is_empty() {
-                    return Err(ck.err(format!("{at}: missing to address in email config"), "email_configs"));
+                    return Err(ck.err(
+                        format!("{at}: missing to address in email config"),
+                        "email_configs",
+                    ));
                 }
                 if e.smarthost.is_empty() {
                     if g.smtp_smarthost.is_empty() {
@@ -323,7 +326,9 @@ impl Config {
                     e.auth_secret = g.smtp_auth_secret.clone();
                 }
                 if !e.auth_secret.is_empty() {
-                    warnings.push(format!("{at}: CRAM-MD5 (auth_secret) is not supported by Argus"));
+                    warnings.push(format!(
+                        "{at}: CRAM-MD5 (auth_secret) is not supported by Argus"
+                    ));
                 }
                 if e.auth_identity.is_empty() {
                     e.auth_identity = g.smtp_auth_identity.clone();
@@ -338,7 +343,10 @@ impl Config {
                 for (k, v) in std::mem::take(&mut e.headers) {
                     let canon = canonical_header(&k);
                     if normalized.insert(canon.clone(), v).is_some() {
-                        return Err(ck.err(format!("{at}: duplicate header {canon:?} in email config"), &k));
+                        return Err(ck.err(
+                            format!("{at}: duplicate header {canon:?} in email config"),
+                            &k,
+                        ));
                     }
                 }
                 e.headers = normalized;
@@ -361,7 +369,10 @@ impl Config {
                 ));
             }
             time_interval::compile(ti).map_err(|m| {
-                ck.err(format!("time interval {:?}: {m}", ti.name), &format!("name: {}", ti.name))
+                ck.err(
+                    format!("time interval {:?}: {m}", ti.name),
+                    &format!("name: {}", ti.name),
+                )
             })?;
         }
 
@@ -378,22 +389,46 @@ impl Config {
             return Err(ck.err("root route must not have any mute time intervals", "route:"));
         }
         if !route.active_time_intervals.is_empty() {
-            return Err(ck.err("root route must not have any active time intervals", "route:"));
+            return Err(ck.err(
+                "root route must not have any active time intervals",
+                "route:",
+            ));
         }
         check_route(route, &names, &intervals, &ck, "route")?;
 
         for (i, r) in self.inhibit_rules.iter().enumerate() {
             let at = format!("inhibit_rules[{i}]");
-            build_matchers(&r.source_match, &r.source_match_re, &r.source_matchers, "source_match")
-                .map_err(|m| ck.err(format!("{at}: {m}"), first_key(&r.source_match_re, &r.source_matchers)))?;
-            build_matchers(&r.target_match, &r.target_match_re, &r.target_matchers, "target_match")
-                .map_err(|m| ck.err(format!("{at}: {m}"), first_key(&r.target_match_re, &r.target_matchers)))?;
+            build_matchers(
+                &r.source_match,
+                &r.source_match_re,
+                &r.source_matchers,
+                "source_match",
+            )
+            .map_err(|m| {
+                ck.err(
+                    format!("{at}: {m}"),
+                    first_key(&r.source_match_re, &r.source_matchers),
+                )
+            })?;
+            build_matchers(
+                &r.target_match,
+                &r.target_match_re,
+                &r.target_matchers,
+                "target_match",
+            )
+            .map_err(|m| {
+                ck.err(
+                    format!("{at}: {m}"),
+                    first_key(&r.target_match_re, &r.target_matchers),
+                )
+            })?;
             for l in &r.equal {
                 check_label_name(l).map_err(|m| ck.err(format!("{at}: equal: {m}"), l))?;
             }
         }
         for t in &self.templates {
-            glob::Pattern::new(t).map_err(|e| ck.err(format!("templates: invalid glob {t:?}: {e}"), t))?;
+            glob::Pattern::new(t)
+                .map_err(|e| ck.err(format!("templates: invalid glob {t:?}: {e}"), t))?;
         }
         self.warnings = warnings;
         Ok(())
@@ -461,24 +496,37 @@ fn check_route(
         }
         let mut seen = HashSet::new();
         for l in gb.iter().filter(|l| *l != "...") {
-            check_label_name(l)
-                .map_err(|_| ck.err(format!("{path}: invalid label name {l:?} in group_by list"), l))?;
+            check_label_name(l).map_err(|_| {
+                ck.err(
+                    format!("{path}: invalid label name {l:?} in group_by list"),
+                    l,
+                )
+            })?;
             if !seen.insert(l) {
                 return Err(ck.err(format!("{path}: duplicated label {l:?} in group_by"), l));
             }
         }
     }
     if r.group_interval.is_some_and(|d| d.0 == 0) {
-        return Err(ck.err(format!("{path}: group_interval cannot be zero"), "group_interval"));
+        return Err(ck.err(
+            format!("{path}: group_interval cannot be zero"),
+            "group_interval",
+        ));
     }
     if r.repeat_interval.is_some_and(|d| d.0 == 0) {
-        return Err(ck.err(format!("{path}: repeat_interval cannot be zero"), "repeat_interval"));
+        return Err(ck.err(
+            format!("{path}: repeat_interval cannot be zero"),
+            "repeat_interval",
+        ));
     }
     build_matchers(&r.match_, &r.match_re, &r.matchers, "match")
         .map_err(|m| ck.err(format!("{path}: {m}"), first_key(&r.match_re, &r.matchers)))?;
     for name in r.mute_time_intervals.iter().chain(&r.active_time_intervals) {
         if !intervals.contains(name) {
-            return Err(ck.err(format!("undefined time interval {name:?} used in route"), name));
+            return Err(ck.err(
+                format!("undefined time interval {name:?} used in route"),
+                name,
+            ));
         }
     }
     for (i, c) in r.routes.iter().enumerate() {

@@ -20,7 +20,11 @@ pub struct RouteConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<String>>,
     /// Keep matching later siblings after this route matched.
-    #[serde(default, rename = "continue", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        rename = "continue",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub continue_: bool,
     /// Legacy equality matchers.
     #[serde(

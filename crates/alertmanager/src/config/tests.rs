@@ -27,10 +27,17 @@ fn upstream_good_config_reports_unsupported_integrations() {
     let c = Config::load(&upstream("config/conf.good.yml")).unwrap();
     let joined = c.warnings.join("\n");
     for kind in ["pagerduty", "victorops", "opsgenie", "pushover", "slack"] {
-        assert!(joined.contains(&format!("{kind}_configs")), "{kind}: {joined}");
+        assert!(
+            joined.contains(&format!("{kind}_configs")),
+            "{kind}: {joined}"
+        );
     }
     // Globals were applied to email configs.
-    let r = c.receivers.iter().find(|r| r.name == "team-X-mails").unwrap();
+    let r = c
+        .receivers
+        .iter()
+        .find(|r| r.name == "team-X-mails")
+        .unwrap();
     assert_eq!(r.email_configs[0].smarthost, "localhost:25");
     assert_eq!(r.email_configs[0].from, "alertmanager@example.org");
     assert_eq!(r.email_configs[0].hello, "host.example.org");
@@ -43,8 +50,14 @@ fn upstream_bad_configs_fail_naming_the_label() {
     assert!(matches!(e, ConfigError::Yaml(_)), "{e}");
     for (f, label) in [
         ("config/conf.nil-match_re-route.yml", "invalid_label"),
-        ("config/conf.nil-source_match_re-inhibition.yml", "invalid_source_label"),
-        ("config/conf.nil-target_match_re-inhibition.yml", "invalid_target_label"),
+        (
+            "config/conf.nil-source_match_re-inhibition.yml",
+            "invalid_source_label",
+        ),
+        (
+            "config/conf.nil-target_match_re-inhibition.yml",
+            "invalid_target_label",
+        ),
     ] {
         let e = Config::load(&upstream(f)).unwrap_err().to_string();
         assert!(e.contains(label), "{f}: {e}");
@@ -56,9 +69,17 @@ fn upstream_bad_configs_fail_naming_the_label() {
 fn unquoted_numbers_are_strings() {
     let c = Config::load(&upstream("amtool/conf.routing.yml")).unwrap();
     let r = c.route.unwrap();
-    assert_eq!(r.routes[1].match_.get("test").map(String::as_str), Some("2"));
     assert_eq!(
-        r.routes[0].match_re.get("test").cloned().flatten().as_deref(),
+        r.routes[1].match_.get("test").map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(
+        r.routes[0]
+            .match_re
+            .get("test")
+            .cloned()
+            .flatten()
+            .as_deref(),
         Some("^[12]$")
     );
 }
@@ -145,7 +166,12 @@ fn masked_yaml_hides_secrets_and_reloads() {
     // The masked form is itself a loadable config (amtool parses it).
     let c2 = Config::parse(&y).unwrap_or_else(|e| panic!("{e}\n{y}"));
     assert_eq!(
-        c2.route.unwrap().routes[0].match_re.get("x").cloned().flatten().as_deref(),
+        c2.route.unwrap().routes[0]
+            .match_re
+            .get("x")
+            .cloned()
+            .flatten()
+            .as_deref(),
         Some("a|b")
     );
 }
@@ -158,5 +184,8 @@ fn email_headers_are_canonicalised() {
     assert_eq!(h.get("X-Team").map(String::as_str), Some("db"));
     assert_eq!(h.get("Subject").map(String::as_str), Some("hi"));
     let dup = text.replace("subject: hi", "X-TEAM: hi");
-    assert!(Config::parse(&dup).unwrap_err().to_string().contains("duplicate header"));
+    assert!(Config::parse(&dup)
+        .unwrap_err()
+        .to_string()
+        .contains("duplicate header"));
 }

@@ -373,11 +373,22 @@ mod tests {
 
     #[test]
     fn negative_days_and_zones() {
-        let ti = spec("name: eom\ntime_intervals:\n- days_of_month: ['-2:-1']\n  location: Europe/Berlin\n");
+        let ti = spec(
+            "name: eom\ntime_intervals:\n- days_of_month: ['-2:-1']\n  location: Europe/Berlin\n",
+        );
         // 2024-02-28 23:30 UTC is 2024-02-29 00:30 in Berlin: the last day of February.
-        assert!(any_contains(&ti, Utc.with_ymd_and_hms(2024, 2, 28, 23, 30, 0).unwrap()));
-        assert!(any_contains(&ti, Utc.with_ymd_and_hms(2024, 2, 28, 12, 0, 0).unwrap()));
-        assert!(!any_contains(&ti, Utc.with_ymd_and_hms(2024, 2, 27, 12, 0, 0).unwrap()));
+        assert!(any_contains(
+            &ti,
+            Utc.with_ymd_and_hms(2024, 2, 28, 23, 30, 0).unwrap()
+        ));
+        assert!(any_contains(
+            &ti,
+            Utc.with_ymd_and_hms(2024, 2, 28, 12, 0, 0).unwrap()
+        ));
+        assert!(!any_contains(
+            &ti,
+            Utc.with_ymd_and_hms(2024, 2, 27, 12, 0, 0).unwrap()
+        ));
     }
 
     #[test]

@@ -83,7 +83,9 @@ impl AlertManager {
                             w.send(data.webhook_body(&e.group_key, e.truncated), &e.id)
                                 .await
                         }
-                        Integration::Email(m) => m.send(&templates, &data_value(&data), &e.id).await,
+                        Integration::Email(m) => {
+                            m.send(&templates, &data_value(&data), &e.id).await
+                        }
                     };
                     self.metrics
                         .notification_latency

@@ -37,12 +37,11 @@ impl AlertManager {
             let Some(route) = routes.get(flush.route_idx) else {
                 continue;
             };
-            let receiver = st
-                .c
-                .config
-                .receivers
-                .iter()
-                .find(|r| r.name == route.opts.receiver);
+            let receiver =
+                st.c.config
+                    .receivers
+                    .iter()
+                    .find(|r| r.name == route.opts.receiver);
             let plan = {
                 let outbox = &st.outbox;
                 let nflog = &st.nflog;

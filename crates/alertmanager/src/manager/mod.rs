@@ -132,7 +132,14 @@ impl AlertManager {
         registry: &prometheus::Registry,
         clock: SharedClock,
     ) -> Result<Arc<AlertManager>, Error> {
-        Self::with_options(config, data_dir, external_url, registry, clock, Options::default())
+        Self::with_options(
+            config,
+            data_dir,
+            external_url,
+            registry,
+            clock,
+            Options::default(),
+        )
     }
 
     /// Creates the manager, restoring silences, notification log, outbox, alerts and group
@@ -313,9 +320,11 @@ impl AlertManager {
     /// persists the result. Returns how many entries changed.
     pub fn merge_peer_state(&self, silences: Vec<StoredSilence>, nflog: Vec<NflogEntry>) -> usize {
         let mut st = self.state.lock();
-        let a = st
-            .silences
-            .merge(silences.into_iter().filter_map(|s| Silence::try_from(s).ok()));
+        let a = st.silences.merge(
+            silences
+                .into_iter()
+                .filter_map(|s| Silence::try_from(s).ok()),
+        );
         let b = st.nflog.merge(nflog);
         if a > 0 {
             self.persist_silences(&st);
@@ -451,7 +460,10 @@ impl AlertManager {
                 active += 1.0;
             }
         }
-        self.metrics.alerts.with_label_values(&["active"]).set(active);
+        self.metrics
+            .alerts
+            .with_label_values(&["active"])
+            .set(active);
         self.metrics
             .alerts
             .with_label_values(&["suppressed"])

@@ -179,7 +179,10 @@ mod tests {
         NotifyAlert {
             status: status.into(),
             labels: Labels::from_pairs(p),
-            annotations: ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            annotations: ann
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             starts_at: timefmt::parse("2024-01-01T00:00:00.5Z").unwrap(),
             ends_at: None,
             generator_url: "http://g".into(),
@@ -191,7 +194,11 @@ mod tests {
     fn common_labels_and_payload() {
         let alerts = vec![
             a("firing", &[("alertname", "X"), ("i", "1")], &[("s", "x")]),
-            a("resolved", &[("alertname", "X"), ("i", "2")], &[("s", "x"), ("t", "y")]),
+            a(
+                "resolved",
+                &[("alertname", "X"), ("i", "2")],
+                &[("s", "x"), ("t", "y")],
+            ),
         ];
         let d = NotificationData::new(
             "team-X.pager",

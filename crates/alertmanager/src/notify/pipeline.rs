@@ -16,7 +16,7 @@ use super::history::{SuppressReason, SuppressedAlert};
 use super::outbox::OutboxEntry;
 use crate::config::time_interval::{any_contains, TimeInterval};
 use crate::config::ReceiverConfig;
-use crate::dispatch::{FlushAlert, Flush};
+use crate::dispatch::{Flush, FlushAlert};
 use crate::inhibit::Inhibitor;
 use crate::nflog::ReceiverKey;
 use crate::route::RouteOpts;
@@ -114,11 +114,11 @@ pub fn mute<'f>(
         }
     }
     let time_reason = if !opts.active_time_intervals.is_empty()
-        && !opts.active_time_intervals.iter().any(|n| {
-            m.intervals
-                .get(n)
-                .is_some_and(|ti| any_contains(ti, now))
-        }) {
+        && !opts
+            .active_time_intervals
+            .iter()
+            .any(|n| m.intervals.get(n).is_some_and(|ti| any_contains(ti, now)))
+    {
         Some(SuppressReason::ActiveTimeInterval {
             time_intervals: opts.active_time_intervals.clone(),
         })
@@ -185,7 +185,7 @@ fn notify_alert(a: &FlushAlert, resolved: bool, now: DateTime<Utc>) -> NotifyAle
         labels: a.alert.labels.clone(),
         annotations: a.alert.annotations.clone(),
         starts_at: a.alert.starts_at,
-        ends_at: resolved.then(|| if a.resolved { a.alert.ends_at } else { now }),
+        ends_at: resolved.then_some(if a.resolved { a.alert.ends_at } else { now }),
         generator_url: a.alert.generator_url.clone(),
         fingerprint: a.alert.fingerprint().to_string(),
     }
@@ -259,7 +259,10 @@ pub fn plan(
         } else if firing.is_empty() {
             Vec::new()
         } else {
-            alerts.into_iter().filter(|a| a.status == "firing").collect()
+            alerts
+                .into_iter()
+                .filter(|a| a.status == "firing")
+                .collect()
         };
         let mut truncated = 0;
         if spec.max_alerts > 0 && send.len() as u64 > spec.max_alerts {

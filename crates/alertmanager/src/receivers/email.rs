@@ -58,9 +58,9 @@ impl Email {
         headers.entry("To".into()).or_insert_with(|| to.clone());
         headers.entry("From".into()).or_insert_with(|| from.clone());
         let mut b = Message::builder().message_id(Some(format!("<{message_id}@argus>")));
-        let from_mb: Mailbox = from
-            .parse()
-            .map_err(|e| SendError::permanent(format!("parsing from address {from:?}: {e}"), None))?;
+        let from_mb: Mailbox = from.parse().map_err(|e| {
+            SendError::permanent(format!("parsing from address {from:?}: {e}"), None)
+        })?;
         let rcpts: Mailboxes = to
             .parse()
             .map_err(|e| SendError::permanent(format!("parsing to addresses {to:?}: {e}"), None))?;
@@ -113,7 +113,11 @@ impl Email {
             );
         }
         if !html.is_empty() {
-            mp = mp.singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
+            mp = mp.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html),
+            );
         }
         b.multipart(mp)
             .map_err(|e| SendError::permanent(format!("building message: {e}"), None))
@@ -121,10 +125,9 @@ impl Email {
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
         let c = &self.cfg;
-        let (host, port) = c
-            .smarthost
-            .rsplit_once(':')
-            .ok_or_else(|| SendError::permanent(format!("bad smarthost {:?}", c.smarthost), None))?;
+        let (host, port) = c.smarthost.rsplit_once(':').ok_or_else(|| {
+            SendError::permanent(format!("bad smarthost {:?}", c.smarthost), None)
+        })?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port: u16 = port
             .parse()

@@ -55,10 +55,17 @@ fn apply_tls(
 }
 
 /// Builds a client for `cfg` (connection settings only; auth headers come per request).
-pub fn client(cfg: Option<&HttpClientConfig>, timeout: Duration) -> Result<reqwest::Client, String> {
+pub fn client(
+    cfg: Option<&HttpClientConfig>,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
         .timeout(timeout)
-        .user_agent(concat!("Alertmanager/0.27.0 (Argus ", env!("CARGO_PKG_VERSION"), ")"));
+        .user_agent(concat!(
+            "Alertmanager/0.27.0 (Argus ",
+            env!("CARGO_PKG_VERSION"),
+            ")"
+        ));
     if let Some(c) = cfg {
         if c.follow_redirects == Some(false) {
             b = b.redirect(reqwest::redirect::Policy::none());
@@ -98,7 +105,10 @@ pub fn headers(cfg: Option<&HttpClientConfig>) -> Result<HeaderMap, String> {
         } else {
             read_file(&ba.password_file)?
         };
-        Some(format!("Basic {}", base64(format!("{user}:{pass}").as_bytes())))
+        Some(format!(
+            "Basic {}",
+            base64(format!("{user}:{pass}").as_bytes())
+        ))
     } else if let Some(a) = &c.authorization {
         let kind = if a.kind.is_empty() { "Bearer" } else { &a.kind };
         let cred = if a.credentials_file.is_empty() {
@@ -177,7 +187,10 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(headers(Some(&c)).unwrap()[AUTHORIZATION], "Basic dXNlcjpwYXNz");
+        assert_eq!(
+            headers(Some(&c)).unwrap()[AUTHORIZATION],
+            "Basic dXNlcjpwYXNz"
+        );
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("tok");
         std::fs::write(&f, "s3cret\n").unwrap();

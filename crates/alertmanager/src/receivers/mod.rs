@@ -62,9 +62,9 @@ impl SendError {
 #[derive(Debug, Clone)]
 pub enum Integration {
     /// `webhook_configs[i]`.
-    Webhook(webhook::Webhook),
+    Webhook(Box<webhook::Webhook>),
     /// `email_configs[i]`.
-    Email(email::Email),
+    Email(Box<email::Email>),
 }
 
 /// All integrations of a config.
@@ -86,7 +86,7 @@ impl Integrations {
                 };
                 let wh = webhook::Webhook::new(w)
                     .map_err(|e| format!("receiver {:?} webhook_configs[{i}]: {e}", r.name))?;
-                map.insert(key, Integration::Webhook(wh));
+                map.insert(key, Integration::Webhook(Box::new(wh)));
             }
             for (i, e) in r.email_configs.iter().enumerate() {
                 let key = ReceiverKey {
@@ -94,7 +94,7 @@ impl Integrations {
                     integration: "email".into(),
                     idx: i as u32,
                 };
-                map.insert(key, Integration::Email(email::Email::new(e)));
+                map.insert(key, Integration::Email(Box::new(email::Email::new(e))));
             }
         }
         Ok(Integrations { map })

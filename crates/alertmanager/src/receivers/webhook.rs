@@ -51,8 +51,8 @@ impl Webhook {
     /// Sends one message.
     pub async fn send(&self, body: Vec<u8>, idempotency_key: &str) -> Result<Delivery, SendError> {
         let url = self.url()?;
-        let mut headers = http::headers(self.cfg.http_config.as_ref())
-            .map_err(|e| SendError::retry(e, None))?;
+        let mut headers =
+            http::headers(self.cfg.http_config.as_ref()).map_err(|e| SendError::retry(e, None))?;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Ok(v) = HeaderValue::from_str(idempotency_key) {
             headers.insert(IDEMPOTENCY_HEADER, v);
@@ -64,7 +64,9 @@ impl Webhook {
             .body(body)
             .send()
             .await
-            .map_err(|e| SendError::retry(format!("POST: {}", redact(&e.to_string(), &url)), None))?;
+            .map_err(|e| {
+                SendError::retry(format!("POST: {}", redact(&e.to_string(), &url)), None)
+            })?;
         let status = resp.status().as_u16();
         if resp.status().is_success() {
             return Ok(Delivery {

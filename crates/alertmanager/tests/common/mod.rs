@@ -91,7 +91,11 @@ impl Sink {
 
 type SinkState = (Arc<Mutex<Vec<Received>>>, Arc<AtomicU16>);
 
-async fn record(State((rec, status)): State<SinkState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn record(
+    State((rec, status)): State<SinkState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let s = status.load(Ordering::SeqCst);
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     rec.lock().push(Received {

@@ -618,7 +618,7 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let (value, _) = unquote(&v.text).map_err(|e| self.unquote_err(&v, &e))?;
-        Matcher::new(op, name, value).map_err(|e| self.err(t.pos, e.to_string()))
+        cached_matcher(op, name, value).map_err(|e| self.err(t.pos, e.to_string()))
     }
 
     fn range_or_subquery(&mut self, e: Expr) -> PResult<Expr> {
@@ -916,6 +916,39 @@ impl<'a> Parser<'a> {
         }
         Ok(e)
     }
+}
+
+/// Compiled regex matchers of recent queries. Compiling a regex costs tens of
+/// microseconds, far more than parsing the rest of a query, and dashboards re-send the same
+/// queries on every refresh; matchers are immutable and cheap to clone.
+type MatcherCache = std::sync::Mutex<std::collections::HashMap<(MatchOp, String, String), Matcher>>;
+
+static MATCHER_CACHE: std::sync::OnceLock<MatcherCache> = std::sync::OnceLock::new();
+
+/// Bound on cached matchers; the cache is simply emptied when it fills up.
+const MATCHER_CACHE_CAP: usize = 4096;
+
+fn cached_matcher(
+    op: MatchOp,
+    name: String,
+    value: String,
+) -> Result<Matcher, argus_model::MatcherError> {
+    if matches!(op, MatchOp::Equal | MatchOp::NotEqual) {
+        return Matcher::new(op, name, value);
+    }
+    let cache = MATCHER_CACHE.get_or_init(Default::default);
+    let key = (op, name, value);
+    if let Some(m) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(m);
+    }
+    let m = Matcher::new(op, key.1.clone(), key.2.clone())?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= MATCHER_CACHE_CAP {
+            c.clear();
+        }
+        c.insert(key, m.clone());
+    }
+    Ok(m)
 }
 
 /// Go's `%f`.
