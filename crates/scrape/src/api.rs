@@ -25,6 +25,9 @@ pub struct ActiveTarget {
     pub last_error: String,
     /// Start of the last scrape, RFC 3339 (`0001-01-01T00:00:00Z` if never).
     pub last_scrape: String,
+    /// Start of the last scrape, ms since the epoch (`None` if never).
+    #[serde(skip)]
+    pub last_scrape_ms: Option<i64>,
     /// Duration of the last scrape, seconds.
     pub last_scrape_duration: f64,
     /// `up`, `down` or `unknown`.

@@ -172,6 +172,10 @@ impl ScrapeManager {
                     global_url,
                     last_error: st.last_error,
                     last_scrape: rfc3339(st.last_scrape),
+                    last_scrape_ms: st.last_scrape.and_then(|t| {
+                        let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+                        i64::try_from(d.as_millis()).ok()
+                    }),
                     last_scrape_duration: st.last_scrape_duration.as_secs_f64(),
                     health: st.health.as_str().to_owned(),
                     scrape_interval: duration_string(t.interval),

@@ -32,6 +32,15 @@ pub enum Command {
     /// Tools for the time-series database (analyze, dump).
     #[command(subcommand)]
     Tsdb(crate::cmd_tsdb::TsdbCommand),
+    /// Validate configuration and rule files (like `promtool check`).
+    #[command(subcommand)]
+    Check(crate::cmd_check::CheckCommand),
+    /// Unit-test rule files (like `promtool test rules`).
+    #[command(subcommand)]
+    Test(crate::cmd_check::TestCommand),
+    /// Run PromQL queries against a running server (like `promtool query`).
+    #[command(subcommand)]
+    Query(crate::cmd_query::QueryCommand),
 }
 
 /// Flags of the server.
@@ -89,6 +98,193 @@ pub struct ServerArgs {
     /// The URL under which Argus is reachable from outside (for alert generator URLs).
     #[arg(long = "web.external-url")]
     pub external_url: Option<String>,
+
+    /// Regex of origins allowed by CORS, fully anchored.
+    #[arg(long = "web.cors.origin", default_value = ".*")]
+    pub cors_origin: String,
+
+    /// Accepted for compatibility with Prometheus manifests: Argus' remote-write receiver
+    /// (`POST /api/v1/write`) is on by default.
+    #[arg(long = "web.enable-remote-write-receiver", default_value_t = false)]
+    pub enable_remote_write_receiver: bool,
+
+    /// Turn the remote-write receiver off.
+    #[arg(long = "web.disable-remote-write-receiver", default_value_t = false)]
+    pub disable_remote_write_receiver: bool,
+
+    /// How far back a vector selector looks for the newest sample.
+    #[arg(long = "query.lookback-delta", default_value = "5m")]
+    pub lookback_delta: PromDuration,
+
+    /// Samples a single query may load into memory.
+    #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
+    pub query_max_samples: usize,
+
+    /// Longest a query may run.
+    #[arg(long = "query.timeout", default_value = "2m")]
+    pub query_timeout: PromDuration,
+
+    /// Queries evaluated at once; further ones wait.
+    #[arg(long = "query.max-concurrency", default_value_t = 20)]
+    pub query_max_concurrency: usize,
+
+    /// Feature flags (Prometheus' `--enable-feature`; comma-separated or repeated).
+    /// `promql-delayed-name-removal` is honoured; others are accepted and logged.
+    #[arg(long = "enable-feature", value_delimiter = ',')]
+    pub enable_feature: Vec<String>,
+
+    /// Alerts in `for` state are restored only if the outage was shorter than this.
+    #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h")]
+    pub for_outage_tolerance: PromDuration,
+
+    /// Minimum time between a restart and an alert firing for a restored `for` state.
+    #[arg(long = "rules.alert.for-grace-period", default_value = "10m")]
+    pub for_grace_period: PromDuration,
+
+    /// Minimum delay before re-sending an alert to Alertmanager.
+    #[arg(long = "rules.alert.resend-delay", default_value = "1m")]
+    pub resend_delay: PromDuration,
+
+    /// Alerts queued for external Alertmanagers before the oldest are dropped.
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        default_value_t = 10_000
+    )]
+    pub notification_queue_capacity: usize,
+
+    /// Configuration of the built-in alert manager (Alertmanager's format). Without it,
+    /// alerts are kept and shown, and routed to a receiver with no integrations.
+    #[arg(long = "alertmanager.config.file")]
+    pub alertmanager_config: Option<PathBuf>,
+
+    /// State directory of the built-in alert manager (silences, notification log,
+    /// outbox). Default: `alertmanager/` inside `--storage.tsdb.path`.
+    #[arg(long = "alertmanager.storage.path")]
+    pub alertmanager_storage: Option<PathBuf>,
+
+    /// Address of the Kubernetes metrics APIs (TLS). Empty turns them off.
+    #[arg(long = "adapter.listen-address", default_value = "0.0.0.0:6443")]
+    pub adapter_listen_address: String,
+
+    /// Metric rules of the adapter (prometheus-adapter's format). Default: embedded rules
+    /// serving the usual cAdvisor, node_exporter and application metrics.
+    #[arg(long = "adapter.config.file")]
+    pub adapter_config: Option<PathBuf>,
+
+    /// Serving certificate of the adapter (PEM); a self-signed one is generated without it.
+    #[arg(long = "adapter.tls-cert-file")]
+    pub adapter_tls_cert: Option<PathBuf>,
+
+    /// Private key of `--adapter.tls-cert-file` (PEM).
+    #[arg(long = "adapter.tls-private-key-file")]
+    pub adapter_tls_key: Option<PathBuf>,
+
+    /// CA of front-proxy client certificates (the aggregator's). In a cluster it is read
+    /// from `kube-system/extension-apiserver-authentication` when not given.
+    #[arg(long = "requestheader-client-ca-file")]
+    pub requestheader_client_ca: Option<PathBuf>,
+
+    /// Client certificate common names allowed to act as a front proxy (empty: any).
+    #[arg(long = "requestheader-allowed-names", value_delimiter = ',')]
+    pub requestheader_allowed_names: Vec<String>,
+
+    /// Headers carrying the user name set by the front proxy.
+    #[arg(
+        long = "requestheader-username-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-User"
+    )]
+    pub requestheader_username_headers: Vec<String>,
+
+    /// Headers carrying the groups set by the front proxy.
+    #[arg(
+        long = "requestheader-group-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-Group"
+    )]
+    pub requestheader_group_headers: Vec<String>,
+
+    /// Serve the adapter APIs to requests without credentials (testing only).
+    #[arg(long = "adapter.allow-anonymous", default_value_t = false)]
+    pub adapter_allow_anonymous: bool,
+}
+
+impl ServerArgs {
+    /// Whether a feature flag was given.
+    pub fn feature(&self, name: &str) -> bool {
+        self.enable_feature.iter().any(|f| f.trim() == name)
+    }
+
+    /// Every flag with its value, as `/api/v1/status/flags` shows them.
+    pub fn flag_map(&self) -> std::collections::BTreeMap<String, String> {
+        let opt = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        let mut m = std::collections::BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            m.insert(k.to_owned(), v);
+        };
+        put("config.file", opt(&self.config_file));
+        put("storage.tsdb.path", self.tsdb_path.display().to_string());
+        put(
+            "storage.tsdb.retention.time",
+            self.retention_time.to_string(),
+        );
+        put(
+            "storage.tsdb.retention.size",
+            self.retention_size.to_string(),
+        );
+        put("storage.tsdb.wal-fsync", self.wal_fsync.clone());
+        put(
+            "storage.tsdb.out-of-order-time-window",
+            self.out_of_order_time_window
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "0s".into()),
+        );
+        put("web.listen-address", self.listen_address.to_string());
+        put("web.enable-admin-api", self.enable_admin_api.to_string());
+        put("web.enable-lifecycle", self.enable_lifecycle.to_string());
+        put(
+            "web.external-url",
+            self.external_url.clone().unwrap_or_default(),
+        );
+        put("web.cors.origin", self.cors_origin.clone());
+        put(
+            "web.enable-remote-write-receiver",
+            (!self.disable_remote_write_receiver).to_string(),
+        );
+        put("query.lookback-delta", self.lookback_delta.to_string());
+        put("query.max-samples", self.query_max_samples.to_string());
+        put("query.timeout", self.query_timeout.to_string());
+        put(
+            "query.max-concurrency",
+            self.query_max_concurrency.to_string(),
+        );
+        put("enable-feature", self.enable_feature.join(","));
+        put(
+            "rules.alert.for-outage-tolerance",
+            self.for_outage_tolerance.to_string(),
+        );
+        put(
+            "rules.alert.for-grace-period",
+            self.for_grace_period.to_string(),
+        );
+        put("rules.alert.resend-delay", self.resend_delay.to_string());
+        put(
+            "alertmanager.notification-queue-capacity",
+            self.notification_queue_capacity.to_string(),
+        );
+        put("alertmanager.config.file", opt(&self.alertmanager_config));
+        put("alertmanager.storage.path", opt(&self.alertmanager_storage));
+        put(
+            "adapter.listen-address",
+            self.adapter_listen_address.clone(),
+        );
+        put("adapter.config.file", opt(&self.adapter_config));
+        m
+    }
 }
 
 /// Parses Prometheus' byte sizes (`512MB`, `1GB`, `100`), base 2 like Prometheus' flag.

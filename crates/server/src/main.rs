@@ -3,9 +3,17 @@
 //! With no subcommand it runs the server; subcommands are operator tools (`tsdb`, `check`,
 //! `test`, `query`).
 
+mod adapter;
+mod app;
+mod builtin_am;
 mod cli;
+mod cmd_check;
+mod cmd_query;
 mod cmd_tsdb;
+mod config;
+mod http;
 mod logging;
+mod providers;
 mod run;
 mod self_metrics;
 mod storage;
@@ -18,6 +26,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         None => run::serve(cli.server),
         Some(cli::Command::Tsdb(cmd)) => cmd_tsdb::run(cmd),
+        Some(cli::Command::Check(cmd)) => cmd_check::check(cmd, &cli.server),
+        Some(cli::Command::Test(cmd)) => cmd_check::test(cmd),
+        Some(cli::Command::Query(cmd)) => cmd_query::run(cmd),
     };
     match result {
         Ok(code) => code,

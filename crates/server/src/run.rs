@@ -1,32 +1,28 @@
-//! Server lifecycle. Start-up order matters and follows Prometheus: open storage (WAL
-//! replay), then report ready, then start scraping and rule evaluation. Shutdown stops the
-//! producers first and closes storage last, so every acknowledged sample is flushed.
+//! Server lifecycle. Start-up order follows Prometheus: validate the configuration, bind
+//! the listener (probes answer at once: healthy, not ready), open storage (WAL replay),
+//! build the components and apply the configuration, report ready, then start scraping,
+//! rule evaluation and notification. Shutdown stops the producers first and closes storage
+//! last, so every acknowledged sample is flushed.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use prometheus::Registry;
+use argus_model::now_ms;
+use tokio_util::sync::CancellationToken;
 
+use crate::app::App;
 use crate::cli::ServerArgs;
-use crate::self_metrics;
+use crate::http::{full_router, Routes};
+use crate::providers::ServerStatus;
+use crate::{config, self_metrics};
 
-/// State shared by the built-in HTTP handlers.
-#[derive(Clone)]
-pub struct AppState {
-    pub registry: Registry,
-    pub ready: Arc<AtomicBool>,
-    /// The time-series database (`Appendable + Queryable + TsdbAdmin`; cheap to clone).
-    pub storage: argus_tsdb::Db,
-}
+/// How long shutdown waits for each producer to stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Runs the server until SIGINT/SIGTERM.
+/// Runs the server until SIGINT/SIGTERM or `/-/quit`.
 pub fn serve(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -36,70 +32,147 @@ pub fn serve(args: ServerArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(serve_async(args))
 }
 
-async fn serve_async(args: ServerArgs) -> anyhow::Result<ExitCode> {
+async fn serve_async(mut args: ServerArgs) -> anyhow::Result<ExitCode> {
+    let start_ms = now_ms();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Argus.");
+    for f in &args.enable_feature {
+        if f.trim() != "promql-delayed-name-removal" {
+            tracing::info!(feature = %f, "Feature flag accepted; Argus has no such switch.");
+        }
+    }
+    // A bad configuration stops the start before anything is touched.
+    let cfg = config::load(&args).context("loading configuration")?;
+    if let Some(w) = cfg.out_of_order_window {
+        args.out_of_order_time_window = Some(w);
+    }
     let registry = self_metrics::new_registry();
-    // Storage first: WAL replay must finish before the server reports ready.
-    let storage = crate::storage::open(&args, &registry).await?;
-    let state = AppState {
-        registry,
-        ready: Arc::default(),
-        storage,
-    };
+    let shutdown = CancellationToken::new();
 
+    let routes = Routes::default();
     let listener = tokio::net::TcpListener::bind(args.listen_address)
         .await
         .with_context(|| format!("listening on {}", args.listen_address))?;
     tracing::info!(address = %args.listen_address, "Listening.");
+    let web = {
+        let stop = shutdown.clone();
+        let svc = routes.service();
+        tokio::spawn(async move {
+            let r = axum::serve(listener, svc)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(e) = r {
+                tracing::error!(error = %e, "Web server failed.");
+            }
+        })
+    };
+    tokio::spawn(watch_termination(shutdown.clone()));
 
-    state.ready.store(true, Ordering::SeqCst);
+    // Storage: WAL replay must finish before the server reports ready.
+    let db = crate::storage::open(&args, &registry).await?;
+    let status = Arc::new(ServerStatus::new(
+        start_ms,
+        args.flag_map(),
+        args.retention_time.to_string(),
+    ));
+    let replay = db.replay_stats();
+    status.replayed(replay.next_segment, i64::from(replay.dropped_bytes > 0));
+
+    let app = match App::build(args, registry, db.clone(), &cfg, status, shutdown.clone()).await {
+        Ok(a) => a,
+        Err(e) => {
+            crate::storage::close(db).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = app.apply(&cfg).await {
+        app.initial_config_applied(&cfg, false);
+        crate::storage::close(db).await;
+        return Err(e.context("applying configuration"));
+    }
+    app.initial_config_applied(&cfg, true);
+    routes.set_full(full_router(app.clone()));
+
+    match crate::adapter::start(
+        &app.args,
+        Arc::new(app.db.clone()),
+        app.engine.clone(),
+        &app.registry,
+        shutdown.clone(),
+    )
+    .await
+    {
+        Ok(a) => *app.adapter.write() = a,
+        Err(e) => {
+            shutdown.cancel();
+            crate::storage::close(db).await;
+            return Err(e.context("starting the Kubernetes metrics APIs"));
+        }
+    }
+
+    app.ready.store(true, Ordering::SeqCst);
     tracing::info!("Server is ready to receive web requests.");
 
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let producers = start_producers(&app);
+    tokio::spawn(watch_reload(app.clone()));
+
+    shutdown.cancelled().await;
+    stop(&app, producers).await;
+    let _ = tokio::time::timeout(STOP_TIMEOUT, web).await;
     // Producers are stopped; close storage last so every acknowledged sample is synced.
-    crate::storage::close(state.storage.clone()).await;
+    crate::storage::close(app.db.clone()).await;
     tracing::info!("See you next time!");
     Ok(ExitCode::SUCCESS)
 }
 
-/// The built-in endpoints.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/-/healthy", get(healthy).head(healthy))
-        .route("/-/ready", get(ready).head(ready))
-        .route("/metrics", get(metrics))
-        .with_state(state)
-        // The web UI: /, /query, /graph, the other pages and /assets/*.
-        .merge(argus_ui::router())
+struct Producers {
+    scrape: tokio::task::JoinHandle<()>,
+    notifier_stop: tokio::sync::watch::Sender<bool>,
+    notifier: tokio::task::JoinHandle<()>,
 }
 
-async fn healthy() -> &'static str {
-    "Argus Server is Healthy.\n"
-}
-
-async fn ready(State(s): State<AppState>) -> Response {
-    if s.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, "Argus Server is Ready.\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n").into_response()
+fn start_producers(app: &Arc<App>) -> Producers {
+    let scrape = {
+        let m = app.scrape.clone();
+        tokio::spawn(async move { m.run().await })
+    };
+    if let Err(e) = app.rules.run() {
+        tracing::error!(error = %e, "Rule evaluation not started.");
+    }
+    app.am.start();
+    let (notifier_stop, rx) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(app.notifier.clone().run(rx));
+    Producers {
+        scrape,
+        notifier_stop,
+        notifier,
     }
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
-    self_metrics::render(&s.registry)
+async fn stop(app: &Arc<App>, p: Producers) {
+    tracing::info!("Stopping scrape manager.");
+    app.scrape.shutdown();
+    let _ = tokio::time::timeout(STOP_TIMEOUT, p.scrape).await;
+    tracing::info!("Stopping rule manager.");
+    app.rules.stop();
+    let _ = p.notifier_stop.send(true);
+    let _ = tokio::time::timeout(STOP_TIMEOUT, p.notifier).await;
+    tracing::info!("Stopping alert manager.");
+    let _ = tokio::time::timeout(STOP_TIMEOUT, app.am.stop()).await;
+    if let Some(a) = app.adapter.write().take() {
+        for t in a.tasks {
+            t.abort();
+        }
+    }
 }
 
-async fn shutdown_signal() {
+/// SIGINT and SIGTERM end the server.
+async fn watch_termination(shutdown: CancellationToken) {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "Cannot listen for SIGINT.");
             std::future::pending::<()>().await;
         }
     };
-    #[cfg(unix)]
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -111,10 +184,33 @@ async fn shutdown_signal() {
             }
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => tracing::warn!("Received SIGINT, exiting gracefully."),
         _ = term => tracing::warn!("Received SIGTERM, exiting gracefully."),
+        _ = shutdown.cancelled() => return,
+    }
+    shutdown.cancel();
+}
+
+/// SIGHUP reloads every configuration file.
+async fn watch_reload(app: Arc<App>) {
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot listen for SIGHUP; reload with POST /-/reload.");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            r = hup.recv() => {
+                if r.is_none() {
+                    return;
+                }
+                // Errors are logged and reported by reload() itself.
+                let _ = app.reload().await;
+            }
+            _ = app.shutdown.cancelled() => return,
+        }
     }
 }
