@@ -51,6 +51,51 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+/// A failed request described the way Prometheus' `lastError` reads (Go's net/http):
+/// `Get "http://h:9100/metrics": dial tcp h:9100: connect: connection refused`, so
+/// dashboards and alert annotations that match on those words keep working.
+fn send_error(url: &Url, e: &reqwest::Error) -> String {
+    let mut io = None;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = src {
+        if let Some(x) = c.downcast_ref::<std::io::Error>() {
+            io = Some(x);
+        }
+        src = c.source();
+    }
+    let host = url.host_str().unwrap_or("");
+    let addr = match url.port_or_known_default() {
+        Some(p) if host.contains(':') => format!("[{host}]:{p}"),
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    };
+    let chain = error_chain(e);
+    if e.is_connect() {
+        if chain.contains("dns error") || chain.contains("failed to lookup address") {
+            return format!(
+                "Get {:?}: dial tcp: lookup {host}: no such host",
+                url.as_str()
+            );
+        }
+        if let Some(io) = io {
+            use std::io::ErrorKind as K;
+            let what = match io.kind() {
+                K::ConnectionRefused => "connection refused".to_owned(),
+                K::ConnectionReset => "connection reset by peer".to_owned(),
+                K::TimedOut => "i/o timeout".to_owned(),
+                K::HostUnreachable => "no route to host".to_owned(),
+                K::NetworkUnreachable => "network is unreachable".to_owned(),
+                _ => {
+                    let t = io.to_string();
+                    t.split(" (os error").next().unwrap_or(&t).to_lowercase()
+                }
+            };
+            return format!("Get {:?}: dial tcp {addr}: connect: {what}", url.as_str());
+        }
+    }
+    format!("Get {:?}: {chain}", url.as_str())
+}
+
 impl HttpScraper {
     pub fn new(cfg: &ScrapeConfig) -> Result<Self, String> {
         let http = cfg.http_client();
@@ -136,10 +181,7 @@ impl HttpScraper {
         }
         let req = self.client.get(url.clone()).headers(headers);
         let work = async {
-            let mut resp = req
-                .send()
-                .await
-                .map_err(|e| plain(format!("Get {:?}: {}", url.as_str(), error_chain(&e))))?;
+            let mut resp = req.send().await.map_err(|e| plain(send_error(url, &e)))?;
             let status = resp.status();
             if !status.is_success() {
                 return Err(plain(format!("server returned HTTP status {status}")));
@@ -215,5 +257,21 @@ mod tests {
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foo"), "Zm9v");
         assert_eq!(super::base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[tokio::test]
+    async fn connection_errors_read_like_prometheus() {
+        // A port nothing listens on: bind, note it, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = super::Url::parse(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+        let e = reqwest::get(url.clone()).await.unwrap_err();
+        assert_eq!(
+            super::send_error(&url, &e),
+            format!("Get \"http://127.0.0.1:{port}/metrics\": dial tcp 127.0.0.1:{port}: connect: connection refused")
+        );
     }
 }

@@ -16,6 +16,7 @@ use axum::Router;
 use tower::ServiceExt as _;
 
 use crate::app::App;
+use crate::http_metrics::{track, HttpMetrics};
 use crate::self_metrics;
 
 /// The router served on the main listener, completed once storage is open.
@@ -103,7 +104,14 @@ pub fn full_router(app: Arc<App>) -> Router {
         ));
     }
     // The web UI: /, /query, /graph, the other pages and /assets/*.
-    router.merge(argus_ui::router())
+    let router = router.merge(argus_ui::router());
+    match HttpMetrics::new(&app.registry) {
+        Ok(m) => router.layer(axum::middleware::from_fn_with_state(m, track)),
+        Err(e) => {
+            tracing::warn!(error = %e, "HTTP metrics not registered.");
+            router
+        }
+    }
 }
 
 async fn ready(State(app): State<Arc<App>>) -> Response {

@@ -12,6 +12,7 @@ mod cmd_query;
 mod cmd_tsdb;
 mod config;
 mod http;
+mod http_metrics;
 mod logging;
 mod providers;
 mod run;

@@ -210,6 +210,9 @@ export async function startArgus(bin) {
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      // No Kubernetes metrics APIs listener: it would need :6443.
+      '--adapter.listen-address=',
+      '--rules.alert.resend-delay=1s',
     ],
     'argus',
     logs,

@@ -1,8 +1,9 @@
 // End-to-end tests of the built UI in headless Chromium (Debian's, driven by playwright-core).
 //
-//   node e2e/run.mjs                   start Prometheus + Alertmanager + a same-origin server
-//   E2E_ARGUS=1 node e2e/run.mjs      start Argus ($ARGUS_BIN or target/debug/argus) instead,
-//                                     with the same config, and test its own UI and APIs
+//   node e2e/run.mjs                   start Argus ($ARGUS_BIN or target/debug/argus) with a
+//                                     scrape/rule/alerting config, and test its own UI and APIs
+//   E2E_UPSTREAM=1 node e2e/run.mjs   start Prometheus + Alertmanager + a same-origin server
+//                                     serving the built UI instead (the UI against upstream)
 //   ARGUS_URL=http://host:9090 node e2e/run.mjs   test a running server instead
 //   E2E_ONLY=targets,alerts node e2e/run.mjs      run some scenarios only
 //
@@ -38,7 +39,7 @@ class Skip extends Error {}
 async function setup(cleanup, skip) {
   let base = process.env.ARGUS_URL?.replace(/\/$/, '');
   if (base) return { base, peers: null };
-  if (process.env.E2E_ARGUS === '1') {
+  if (process.env.E2E_UPSTREAM !== '1') {
     const bin = process.env.ARGUS_BIN ?? path.resolve(here, '../../../target/debug/argus');
     let argus;
     try {

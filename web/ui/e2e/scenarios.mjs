@@ -64,18 +64,19 @@ export const scenarios = [
       await page.goto(`${base}/query`);
       const panel = page.locator('.panel').first();
       await panel.locator('.cm-content').click();
-      await page.keyboard.type('prometheus_http_req');
-      const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'prometheus_http_requests_total' });
+      // Names every Prometheus-compatible server has (it scrapes targets).
+      await page.keyboard.type('scrape_samples_sc');
+      const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'scrape_samples_scraped' });
       await option.first().waitFor({ timeout: 10000 });
       await shot('autocomplete');
       await option.first().click();
-      assert.equal(await panel.locator('.cm-content').innerText(), 'prometheus_http_requests_total');
+      assert.equal(await panel.locator('.cm-content').innerText(), 'scrape_samples_scraped');
       // Label names inside braces, their values, and functions.
-      await page.keyboard.type('{co');
-      await page.locator('.cm-tooltip-autocomplete li', { hasText: 'code' }).first().waitFor({ timeout: 10000 });
+      await page.keyboard.type('{jo');
+      await page.locator('.cm-tooltip-autocomplete li', { hasText: 'job' }).first().waitFor({ timeout: 10000 });
       await page.keyboard.press('Escape');
-      await page.keyboard.type('de="');
-      await page.locator('.cm-tooltip-autocomplete li', { hasText: '200' }).first().waitFor({ timeout: 10000 });
+      await page.keyboard.type('b="');
+      await page.locator('.cm-tooltip-autocomplete li', { hasText: 'broken' }).first().waitFor({ timeout: 10000 });
       await page.keyboard.press('Escape');
       await page.keyboard.press('Control+a');
       await page.keyboard.type('histogram_qu');
@@ -124,7 +125,7 @@ export const scenarios = [
     name: 'query-dark',
     async run({ page, base, shot }) {
       await page.emulateMedia({ colorScheme: 'dark' });
-      await page.goto(`${base}/query?g0.expr=rate(prometheus_http_requests_total%5B1m%5D)&g0.tab=graph&g0.range_input=5m&g1.expr=up&g1.tab=table`);
+      await page.goto(`${base}/query?g0.expr=scrape_duration_seconds&g0.tab=graph&g0.range_input=5m&g1.expr=up&g1.tab=table`);
       await waitDone(page.locator('.panel').first());
       await waitDone(page.locator('.panel').nth(1));
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -288,7 +289,7 @@ export const scenarios = [
       await page.locator('.tsdb-top').first().waitFor();
       const tsdb = await page.locator('.page').innerText();
       assert.match(tsdb, /Number of series/);
-      assert.match(tsdb, /Top 10 series count by metric names[\s\S]*prometheus_/);
+      assert.match(tsdb, /Top 10 series count by metric names[\s\S]*(argus|prometheus)_\w+/);
       await shot('tsdb-status');
       await page.locator('.tabs a', { hasText: 'Command-line flags' }).click();
       await page.locator('text=--web.listen-address').waitFor();
