@@ -1,6 +1,7 @@
 //! The `argus` binary end to end, with real peers: it scrapes a real node_exporter and a
 //! test exporter, evaluates recording and alerting rules over the scraped data, and its
-//! built-in alert manager delivers the alert to a real HTTP webhook receiver, firing and
+//! built-in alert manager delivers the alert to a real HTTP webhook receiver and a real
+//! SMTP server (aiosmtpd), firing and
 //! then resolved. Also: reloads (SIGHUP, `/-/reload`) with bad and good files, and the
 //! promtool-style subcommands on real files.
 
@@ -35,7 +36,7 @@ groups:
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scrape_rules_and_alerts_reach_a_webhook() {
+async fn scrape_rules_and_alerts_reach_webhook_and_email() {
     let Some(node_exporter) = peer(&["prometheus-node-exporter", "node_exporter"]) else {
         return;
     };
@@ -48,6 +49,9 @@ async fn scrape_rules_and_alerts_reach_a_webhook() {
     );
     let exporter = Exporter::start("# TYPE demo_value gauge\ndemo_value 1\n").await;
     let sink = Sink::start().await;
+    let Some(smtp) = Smtp::start() else {
+        return;
+    };
 
     write(dir.path(), "rules.yml", RULES);
     let config = write(
@@ -67,11 +71,13 @@ async fn scrape_rules_and_alerts_reach_a_webhook() {
         dir.path(),
         "am.yml",
         &format!(
-            "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  \
+            "global:\n  smtp_smarthost: '127.0.0.1:{}'\n  smtp_from: argus@example.org\n  \
+             smtp_require_tls: false\n\
+             route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  \
              group_interval: 1s\n  repeat_interval: 1h\n\
              receivers:\n  - name: hook\n    webhook_configs:\n      - url: {}\n        \
-             send_resolved: true\n",
-            sink.url
+             send_resolved: true\n    email_configs:\n      - to: oncall@example.org\n",
+            smtp.port, sink.url
         ),
     );
     let port = free_port();
@@ -138,6 +144,18 @@ async fn scrape_rules_and_alerts_reach_a_webhook() {
         .as_str()
         .unwrap()
         .starts_with(&format!("http://argus.example:{port}/graph?g0.expr=")));
+    // The same notification by email, with Alertmanager's default subject.
+    wait_for("an email", 30, || async { !smtp.messages().is_empty() }).await;
+    let mail = &smtp.messages()[0];
+    assert_eq!(mail["rcpt_tos"][0], "oncall@example.org");
+    let subject = mail["headers"]["Subject"].as_str().unwrap();
+    assert!(subject.starts_with("[FIRING:1] DemoHigh"), "{subject}");
+    let html = mail["parts"]["text/html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("{} is at 1", exporter.addr)),
+        "{html}"
+    );
+
     let alerts = argus.get("/api/v1/alerts").await;
     assert_eq!(alerts["data"]["alerts"][0]["state"], "firing");
     let v2 = argus.get("/api/v2/alerts").await;

@@ -308,3 +308,70 @@ impl Exporter {
         *self.body.lock() = text.to_owned();
     }
 }
+
+/// A real SMTP server (Python aiosmtpd, the alert manager crate's test script) writing
+/// each message as JSON into a directory.
+pub struct Smtp {
+    pub port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Smtp {
+    /// Starts it, or `None` when aiosmtpd is missing and peer tests may be skipped.
+    pub fn start() -> Option<Smtp> {
+        use std::io::BufRead as _;
+        let ok = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(
+                skip_peers(),
+                "python3 with aiosmtpd is required (scripts/test.sh installs it)"
+            );
+            eprintln!("skipping: aiosmtpd not available");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../alertmanager/testdata/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "READY", "smtp server did not start");
+        Some(Smtp { port, child, dir })
+    }
+
+    /// Messages received so far, in order.
+    pub fn messages(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
