@@ -90,9 +90,7 @@ pub(crate) fn bool_str(b: bool) -> &'static str {
     }
 }
 
-/// Adds every label of `from` that `to` does not have (Prometheus' `LabelSet.Merge` with
-/// `to` winning is not what it does: the merged-in set wins there, so callers pick the
-/// order).
+/// Adds `from` to `to`, the labels of `from` winning (Prometheus' `LabelSet.Merge`).
 pub(crate) fn merge(to: &mut LabelSet, from: LabelSet) {
     to.extend(from);
 }

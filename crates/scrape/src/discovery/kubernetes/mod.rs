@@ -509,3 +509,6 @@ impl Discoverer for KubernetesDiscoverer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
