@@ -1009,3 +1009,33 @@ async fn a_rejected_token_yields_no_targets_and_is_retried() {
         .all(|r| r.header("authorization") == Some("Bearer not-the-token")));
     assert!(run.updates.lock().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_file_selects_server_ca_and_token() {
+    let api = start(vec![("/api/v1/nodes", Script::list(fixture("nodes.json")))]).await;
+    let kubeconfig = api.dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: argus\n  user:\n    token: {TOKEN}\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: argus\ncurrent-context: test\n",
+            api.url,
+            api.ca_file.display()
+        ),
+    )
+    .unwrap();
+    let yaml = format!(
+        "scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: node\n        kubeconfig_file: {}\n",
+        kubeconfig.display()
+    );
+    let cfg = argus_scrape::config::load_str(&yaml, "k.yml")
+        .unwrap()
+        .scrape_configs[0]
+        .kubernetes_sd_configs[0]
+        .clone();
+    let run = Run::start(discoverer(&cfg));
+    run.wait("three nodes", |s| s.len() == 3).await;
+    assert_eq!(
+        targets(&run.state()["node/cp-1"])[0]["__address__"],
+        "10.0.0.11:10250"
+    );
+}
