@@ -1039,3 +1039,52 @@ async fn kubeconfig_file_selects_server_ca_and_token() {
         "10.0.0.11:10250"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_config_client_certificate_server_name_and_insecure_skip_verify() {
+    let api = start_with(
+        vec![("/api/v1/nodes", Script::list(fixture("nodes.json")))],
+        true,
+    )
+    .await;
+    let file = |n: &str| api.dir.path().join(n).display().to_string();
+    let sd = |tls: &str| {
+        let yaml = format!(
+            "scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: node\n        api_server: {}\n        bearer_token_file: {}\n        tls_config:\n{tls}",
+            api.url,
+            file("token")
+        );
+        argus_scrape::config::load_str(&yaml, "k.yml")
+            .unwrap()
+            .scrape_configs[0]
+            .kubernetes_sd_configs[0]
+            .clone()
+    };
+    // The CA and a client certificate from files; the server certificate checked
+    // against server_name instead of the URL's 127.0.0.1.
+    let cfg = sd(&format!(
+        "          ca_file: {}\n          cert_file: {}\n          key_file: {}\n          server_name: kubernetes.default.svc\n",
+        file("ca.crt"),
+        file("client.crt"),
+        file("client.key")
+    ));
+    let run = Run::start(discoverer(&cfg));
+    run.wait("nodes over mutual TLS", |s| s.len() == 3).await;
+    drop(run);
+    // The same with inline PEM and without verifying the server.
+    let inline = |f: &str| {
+        std::fs::read_to_string(file(f))
+            .unwrap()
+            .lines()
+            .map(|l| format!("            {l}\n"))
+            .collect::<String>()
+    };
+    let cfg = sd(&format!(
+        "          insecure_skip_verify: true\n          cert: |\n{}          key: |\n{}",
+        inline("client.crt"),
+        inline("client.key")
+    ));
+    let run = Run::start(discoverer(&cfg));
+    run.wait("nodes without verifying the server", |s| s.len() == 3)
+        .await;
+}

@@ -108,10 +108,15 @@ fn json(code: u16, body: String) -> Response {
 
 struct Pki {
     ca_pem: String,
+    client_pem: (String, String),
     server: Arc<tokio_rustls::rustls::ServerConfig>,
 }
 
-fn pki() -> Pki {
+/// The CA, a server certificate for 127.0.0.1, localhost and kubernetes.default.svc,
+/// and a client certificate; with `mtls` the server requires a client certificate
+/// signed by the CA (as API servers accept for x509 client authentication) and its
+/// certificate names kubernetes.default.svc only.
+fn pki(mtls: bool) -> Pki {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let ca_key = KeyPair::generate().unwrap();
@@ -120,19 +125,40 @@ fn pki() -> Pki {
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
     let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec![
-        "127.0.0.1".to_owned(),
-        "localhost".to_owned(),
-        "kubernetes.default.svc".to_owned(),
-    ])
-    .unwrap()
-    .signed_by(&key, &issuer)
-    .unwrap();
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let server = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+    // The mutual-TLS server's certificate does not name 127.0.0.1, so reaching it
+    // proves `server_name` is what the certificate is checked against.
+    let names: &[&str] = if mtls {
+        &["kubernetes.default.svc"]
+    } else {
+        &["127.0.0.1", "localhost", "kubernetes.default.svc"]
+    };
+    let cert = CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
         .unwrap()
-        .with_no_client_auth()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .signed_by(&client_key, &issuer)
+        .unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let builder = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = if mtls {
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from(ca.der().to_vec())).unwrap();
+        let verifier = tokio_rustls::rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider,
+        )
+        .build()
+        .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let server = builder
         .with_single_cert(
             vec![cert.der().clone(), CertificateDer::from(ca.der().to_vec())],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
@@ -140,6 +166,7 @@ fn pki() -> Pki {
         .unwrap();
     Pki {
         ca_pem: ca.pem(),
+        client_pem: (client.pem(), client_key.serialize_pem()),
         server: Arc::new(server),
     }
 }
@@ -147,10 +174,18 @@ fn pki() -> Pki {
 /// Starts the API with `routes` (resource path → script). Every request must carry
 /// `Authorization: Bearer <TOKEN>`.
 pub async fn start(routes: Vec<(&str, Script)>) -> FakeApi {
-    let pki = pki();
+    start_with(routes, false).await
+}
+
+/// As [`start`]; with `mtls` a client certificate (`client.crt`, `client.key` in the
+/// directory) is required too.
+pub async fn start_with(routes: Vec<(&str, Script)>, mtls: bool) -> FakeApi {
+    let pki = pki(mtls);
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.crt");
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    std::fs::write(dir.path().join("client.crt"), &pki.client_pem.0).unwrap();
+    std::fs::write(dir.path().join("client.key"), &pki.client_pem.1).unwrap();
     std::fs::write(dir.path().join("token"), TOKEN).unwrap();
     let routes: HashMap<String, Script> =
         routes.into_iter().map(|(p, s)| (p.to_owned(), s)).collect();
