@@ -85,6 +85,8 @@ const ARGUS_ID: &str =
     "containerd://2222222222222222222222222222222222222222222222222222222222222222";
 const RELOADER_ID: &str =
     "containerd://3333333333333333333333333333333333333333333333333333333333333333";
+const SIDECAR_ID: &str =
+    "containerd://7777777777777777777777777777777777777777777777777777777777777777";
 const INIT_ID: &str =
     "containerd://1111111111111111111111111111111111111111111111111111111111111111";
 
@@ -122,12 +124,14 @@ fn argus_0_pod_targets() -> Vec<LabelSet> {
                 ("__meta_kubernetes_pod_container_port_name", "peer"),
                 ("__meta_kubernetes_pod_container_port_number", "9094"),
                 ("__meta_kubernetes_pod_container_port_protocol", "UDP"),
+                ("__meta_kubernetes_pod_container_init", "false"),
             ],
         ),
         with(
             &pod,
             &[
                 ("__address__", "10.244.1.10:8080"),
+                ("__meta_kubernetes_pod_container_init", "false"),
                 ("__meta_kubernetes_pod_container_name", "config-reloader"),
                 ("__meta_kubernetes_pod_container_id", RELOADER_ID),
                 (
@@ -137,6 +141,23 @@ fn argus_0_pod_targets() -> Vec<LabelSet> {
                 ("__meta_kubernetes_pod_container_init", "false"),
                 ("__meta_kubernetes_pod_container_port_name", "reloader-web"),
                 ("__meta_kubernetes_pod_container_port_number", "8080"),
+                ("__meta_kubernetes_pod_container_port_protocol", "TCP"),
+            ],
+        ),
+        // A sidecar (an init container that keeps running) with a port.
+        with(
+            &pod,
+            &[
+                ("__address__", "10.244.1.10:2020"),
+                ("__meta_kubernetes_pod_container_name", "log-shipper"),
+                ("__meta_kubernetes_pod_container_id", SIDECAR_ID),
+                (
+                    "__meta_kubernetes_pod_container_image",
+                    "fluent/fluent-bit:4.0",
+                ),
+                ("__meta_kubernetes_pod_container_init", "true"),
+                ("__meta_kubernetes_pod_container_port_name", "http-metrics"),
+                ("__meta_kubernetes_pod_container_port_number", "2020"),
                 ("__meta_kubernetes_pod_container_port_protocol", "TCP"),
             ],
         ),
@@ -515,6 +536,7 @@ fn argus_0_endpoint_pod_labels() -> LabelSet {
             ("__meta_kubernetes_pod_container_port_name", "web"),
             ("__meta_kubernetes_pod_container_port_number", "9090"),
             ("__meta_kubernetes_pod_container_port_protocol", "TCP"),
+            ("__meta_kubernetes_pod_container_init", "false"),
         ],
     )
 }
@@ -535,12 +557,14 @@ fn argus_0_uncovered_ports(group: &LabelSet) -> Vec<LabelSet> {
                 ("__meta_kubernetes_pod_container_port_name", "peer"),
                 ("__meta_kubernetes_pod_container_port_number", "9094"),
                 ("__meta_kubernetes_pod_container_port_protocol", "UDP"),
+                ("__meta_kubernetes_pod_container_init", "false"),
             ],
         ),
         with(
             &pod,
             &[
                 ("__address__", "10.244.1.10:8080"),
+                ("__meta_kubernetes_pod_container_init", "false"),
                 ("__meta_kubernetes_pod_container_name", "config-reloader"),
                 (
                     "__meta_kubernetes_pod_container_image",
@@ -549,6 +573,21 @@ fn argus_0_uncovered_ports(group: &LabelSet) -> Vec<LabelSet> {
                 ("__meta_kubernetes_pod_container_port_name", "reloader-web"),
                 ("__meta_kubernetes_pod_container_port_number", "8080"),
                 ("__meta_kubernetes_pod_container_port_protocol", "TCP"),
+            ],
+        ),
+        with(
+            &pod,
+            &[
+                ("__address__", "10.244.1.10:2020"),
+                ("__meta_kubernetes_pod_container_name", "log-shipper"),
+                (
+                    "__meta_kubernetes_pod_container_image",
+                    "fluent/fluent-bit:4.0",
+                ),
+                ("__meta_kubernetes_pod_container_port_name", "http-metrics"),
+                ("__meta_kubernetes_pod_container_port_number", "2020"),
+                ("__meta_kubernetes_pod_container_port_protocol", "TCP"),
+                ("__meta_kubernetes_pod_container_init", "true"),
             ],
         ),
     ]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Endpoints, ObjectReference, Pod};
+use k8s_openapi::api::core::v1::{Container, Endpoints, ObjectReference, Pod};
 
 use super::labels::{self, join_host_port, set, ADDRESS, NAMESPACE};
 use super::pod::{pod_ip, pod_labels};
@@ -31,6 +31,17 @@ pub(crate) fn resolve_pod<'a>(
     cache.pod(ns, r.name.as_deref()?)
 }
 
+/// The pod's containers, then its init containers (sidecars declare ports too), each
+/// with whether it is an init container.
+fn containers(pod: &Pod) -> impl Iterator<Item = (&Container, bool)> {
+    let spec = pod.spec.iter();
+    let regular = spec
+        .clone()
+        .flat_map(|s| s.containers.iter().map(|c| (c, false)));
+    let init = spec.flat_map(|s| s.init_containers.iter().flatten().map(|c| (c, true)));
+    regular.chain(init)
+}
+
 /// Labels of the container declaring `port`, if any (endpoint targets backed by a pod).
 /// The protocol is the endpoint port's when given (the `endpoints` role), else the
 /// container port's (the `endpointslice` role), as in Prometheus.
@@ -40,8 +51,7 @@ pub(crate) fn add_container_port_labels(
     port: i32,
     protocol: Option<&str>,
 ) {
-    let containers = pod.spec.iter().flat_map(|s| s.containers.iter());
-    for c in containers {
+    for (c, is_init) in containers(pod) {
         if let Some(cp) = c
             .ports
             .iter()
@@ -62,6 +72,7 @@ pub(crate) fn add_container_port_labels(
             set(t, "pod_container_port_number", port.to_string());
             let proto = protocol.or(cp.protocol.as_deref()).unwrap_or_default();
             set(t, "pod_container_port_protocol", proto);
+            set(t, "pod_container_init", labels::bool_str(is_init));
         }
     }
 }
@@ -72,8 +83,7 @@ pub(crate) fn add_uncovered_ports(tg: &mut TargetGroup, seen: &BTreeMap<PodKey, 
         let Some(ip) = pod_ip(sp.pod) else {
             continue;
         };
-        let containers = sp.pod.spec.iter().flat_map(|s| s.containers.iter());
-        for c in containers {
+        for (c, is_init) in containers(sp.pod) {
             for cp in c.ports.iter().flatten() {
                 if sp.ports.contains(&cp.container_port) {
                     continue;
@@ -93,6 +103,7 @@ pub(crate) fn add_uncovered_ports(tg: &mut TargetGroup, seen: &BTreeMap<PodKey, 
                     cp.name.clone().unwrap_or_default(),
                 );
                 set(&mut t, "pod_container_port_number", port);
+                set(&mut t, "pod_container_init", labels::bool_str(is_init));
                 set(
                     &mut t,
                     "pod_container_port_protocol",
