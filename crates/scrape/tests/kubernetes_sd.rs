@@ -1127,3 +1127,92 @@ async fn tls_config_client_certificate_server_name_and_insecure_skip_verify() {
     run.wait("nodes without verifying the server", |s| s.len() == 3)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_role_attaches_node_and_namespace_metadata_and_follows_node_changes() {
+    let modified = r#"{"type":"MODIFIED","object":{"kind":"Node","apiVersion":"v1","metadata":{"name":"worker-1","uid":"5f1e2a4c-1c1d-4a2b-9e0f-0a1b2c3d4e02","resourceVersion":"1100","labels":{"kubernetes.io/hostname":"worker-1","node.kubernetes.io/instance-type":"m7i.large","team":"blue"}},"spec":{},"status":{"addresses":[{"type":"InternalIP","address":"10.0.0.21"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":10250}}}}}"#;
+    let api = start(vec![
+        ("/api/v1/pods", Script::list(fixture("pods.json"))),
+        (
+            "/api/v1/nodes",
+            Script {
+                lists: vec![(200, fixture("nodes.json"))],
+                watches: vec![(200, format!("{modified}\n"))],
+            },
+        ),
+        (
+            "/api/v1/namespaces",
+            Script::list(fixture("namespaces.json")),
+        ),
+    ])
+    .await;
+    let cfg = config(
+        &api,
+        "role: pod\nattach_metadata:\n  node: true\n  namespace: true\nselectors:\n  - role: node\n    label: kubernetes.io/hostname",
+    );
+    let run = Run::start(discoverer(&cfg));
+    run.wait("node label change reached the pod", |s| {
+        s.get("pod/monitoring/argus-0").is_some_and(|g| {
+            g.labels
+                .get("__meta_kubernetes_node_label_team")
+                .map(String::as_str)
+                == Some("blue")
+        })
+    })
+    .await;
+    let updates = run.updates.lock().clone();
+    // Before the change: worker-1's labels as listed, and the namespace's metadata.
+    let first = updates[0]
+        .iter()
+        .find(|g| g.source == "pod/monitoring/argus-0")
+        .unwrap();
+    let want = merged(&[
+        &argus_0_pod_labels(),
+        &node_metadata("worker-1"),
+        &ls(&[
+            ("__meta_kubernetes_namespace", "monitoring"),
+            (
+                "__meta_kubernetes_namespace_label_kubernetes_io_metadata_name",
+                "monitoring",
+            ),
+            (
+                "__meta_kubernetes_namespace_labelpresent_kubernetes_io_metadata_name",
+                "true",
+            ),
+            ("__meta_kubernetes_namespace_label_team", "observability"),
+            ("__meta_kubernetes_namespace_labelpresent_team", "true"),
+            (
+                "__meta_kubernetes_namespace_annotation_owner",
+                "sre@example.com",
+            ),
+            (
+                "__meta_kubernetes_namespace_annotationpresent_owner",
+                "true",
+            ),
+        ]),
+    ]);
+    assert_sets(
+        "argus-0 group labels",
+        std::slice::from_ref(&first.labels),
+        &[want],
+    );
+    // The pod on cp-1 carries cp-1's labels; the change on worker-1 left it alone.
+    let web = updates[0]
+        .iter()
+        .find(|g| g.source == "pod/default/web-7d4b9c-x2x8k")
+        .unwrap();
+    assert_eq!(web.labels["__meta_kubernetes_node_name"], "cp-1");
+    let resent_web = updates
+        .iter()
+        .skip(1)
+        .flatten()
+        .any(|g| g.source == "pod/default/web-7d4b9c-x2x8k");
+    assert!(!resent_web, "an unchanged group was sent again");
+    // The node selector applies to the node watch only.
+    for q in api.queries("/api/v1/nodes") {
+        assert_eq!(q["labelSelector"], "kubernetes.io/hostname");
+    }
+    for q in api.queries("/api/v1/pods") {
+        assert!(!q.contains_key("labelSelector"), "{q:?}");
+    }
+}

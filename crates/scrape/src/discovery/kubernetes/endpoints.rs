@@ -218,6 +218,15 @@ pub(crate) fn build(eps: &Endpoints, cache: &Cache, opts: &Options) -> TargetGro
             }
         }
     }
+    let over_capacity = eps
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("endpoints.kubernetes.io/over-capacity"));
+    if let Some(v) = over_capacity {
+        // Kubernetes caps an Endpoints object at 1000 addresses; the rest are missing.
+        tracing::warn!(endpoints = %name, namespace = %ns, over_capacity = %v, "Endpoints object holds more than 1000 addresses; use role endpointslice to see them all.");
+    }
     add_uncovered_ports(&mut tg, &seen);
     tg
 }
