@@ -5,7 +5,7 @@
 //!   (nom), producing one stream of [`parse::Entry`] values; content negotiation.
 //! - [`config`]: the whole Prometheus YAML file, used unchanged.
 //! - [`relabel`]: every relabel action.
-//! - [`discovery`]: static and file-based target discovery.
+//! - [`discovery`]: static, file-based and Kubernetes API target discovery.
 //! - [`ScrapeManager`]: scrape pools and per-target loops writing to an
 //!   [`argus_model::Appendable`], with Prometheus' staleness, limits and report series.
 //! - [`remote_write`]: the `POST /api/v1/write` receiver.

@@ -109,9 +109,20 @@ impl ScrapePool {
 
     fn start_discovery(&self) {
         let cfg = self.config();
-        let (tx, mut rx) = mpsc::channel::<Vec<TargetGroup>>(16);
-        for d in discovery::discoverers(&cfg) {
-            tokio::spawn(d.run(self.discovery.clone(), tx.clone()));
+        // Groups are keyed by discoverer and source: two discovery configs of one job may
+        // produce the same source (`pod/ns/name` from two Kubernetes configs).
+        let (tx, mut rx) = mpsc::channel::<(usize, Vec<TargetGroup>)>(16);
+        for (i, d) in discovery::discoverers(&cfg).into_iter().enumerate() {
+            let (dtx, mut drx) = mpsc::channel::<Vec<TargetGroup>>(16);
+            tokio::spawn(d.run(self.discovery.clone(), dtx));
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while let Some(u) = drx.recv().await {
+                    if tx.send((i, u)).await.is_err() {
+                        return;
+                    }
+                }
+            });
         }
         drop(tx);
         let state = self.state.clone();
@@ -119,16 +130,17 @@ impl ScrapePool {
         let cancel = self.discovery.clone();
         tokio::spawn(async move {
             loop {
-                let update = tokio::select! {
+                let (i, update) = tokio::select! {
                     _ = cancel.cancelled() => return,
                     u = rx.recv() => match u { Some(u) => u, None => return },
                 };
                 let mut st = state.lock();
                 for g in update {
+                    let key = format!("{i}/{}", g.source);
                     if g.targets.is_empty() {
-                        st.groups.remove(&g.source);
+                        st.groups.remove(&key);
                     } else {
-                        st.groups.insert(g.source.clone(), g);
+                        st.groups.insert(key, g);
                     }
                 }
                 sync(&mut st, &shared, false);
@@ -143,7 +155,9 @@ impl ScrapePool {
         let discovery_changed = {
             let st = self.state.lock();
             let old = &st.cfg;
-            old.static_configs != cfg.static_configs || old.file_sd_configs != cfg.file_sd_configs
+            old.static_configs != cfg.static_configs
+                || old.file_sd_configs != cfg.file_sd_configs
+                || old.kubernetes_sd_configs != cfg.kubernetes_sd_configs
         };
         {
             let mut st = self.state.lock();

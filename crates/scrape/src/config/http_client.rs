@@ -127,3 +127,74 @@ pub struct HttpClientConfig {
     /// `enable_http2`.
     pub enable_http2: bool,
 }
+
+/// The authentication and TLS fields of an HTTP client section (a scrape config or a
+/// discovery config), for the checks Prometheus' `HTTPClientConfig.Validate` makes.
+pub(crate) struct ClientAuth<'a> {
+    pub basic_auth: Option<&'a BasicAuth>,
+    pub authorization: Option<&'a Authorization>,
+    pub oauth2: bool,
+    pub bearer_token: bool,
+    pub bearer_token_file: bool,
+    pub tls_config: &'a TlsConfig,
+}
+
+/// Checks that at most one authentication method is configured; errors name the field.
+pub(crate) fn validate_client_auth(c: &ClientAuth<'_>) -> Result<(), (&'static str, String)> {
+    let bearer = c.bearer_token || c.bearer_token_file;
+    if c.bearer_token && c.bearer_token_file {
+        return Err((
+            "bearer_token",
+            "at most one of bearer_token & bearer_token_file must be configured".into(),
+        ));
+    }
+    if c.basic_auth.is_some() && bearer {
+        return Err((
+            "basic_auth",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
+                .into(),
+        ));
+    }
+    if let Some(b) = c.basic_auth {
+        if !b.username.is_empty() && b.username_file.is_some() {
+            return Err((
+                "basic_auth",
+                "at most one of basic_auth username & username_file must be configured".into(),
+            ));
+        }
+        if b.password.is_some() && b.password_file.is_some() {
+            return Err((
+                "basic_auth",
+                "at most one of basic_auth password & password_file must be configured".into(),
+            ));
+        }
+    }
+    if let Some(a) = c.authorization {
+        if bearer {
+            return Err((
+                "authorization",
+                "authorization is not compatible with bearer_token & bearer_token_file".into(),
+            ));
+        }
+        if a.credentials.is_some() && a.credentials_file.is_some() {
+            return Err((
+                "authorization",
+                "at most one of authorization credentials & credentials_file must be configured"
+                    .into(),
+            ));
+        }
+        if a.kind.eq_ignore_ascii_case("basic") {
+            return Err((
+                "authorization",
+                "authorization type cannot be set to \"basic\", use \"basic_auth\" instead".into(),
+            ));
+        }
+        if c.basic_auth.is_some() || c.oauth2 {
+            return Err((
+                "authorization",
+                "at most one of basic_auth, oauth2 & authorization must be configured".into(),
+            ));
+        }
+    }
+    c.tls_config.validate().map_err(|m| ("tls_config", m))
+}

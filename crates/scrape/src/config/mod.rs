@@ -15,6 +15,8 @@
 
 mod error;
 mod http_client;
+mod k8s_selector;
+mod kubernetes;
 mod locate;
 mod scrape_config;
 mod sd;
@@ -29,6 +31,9 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use http_client::{Authorization, BasicAuth, HttpClientConfig, TlsConfig};
+pub use kubernetes::{
+    AttachMetadata, KubernetesRole, KubernetesSdConfig, NamespaceDiscovery, SelectorConfig,
+};
 pub use locate::PathElem;
 pub use scrape_config::{ScrapeConfig, ScrapeProtocol};
 pub use sd::{FileSdConfig, StaticConfig};
@@ -416,6 +421,9 @@ impl Config {
             *rf = join_dir(base, rf);
         }
         for sc in &mut self.scrape_configs {
+            for k in &mut sc.kubernetes_sd_configs {
+                k.resolve_paths(|f| join_dir(base, f));
+            }
             for f in &mut sc.file_sd_configs {
                 for p in &mut f.files {
                     *p = join_dir(base, p);

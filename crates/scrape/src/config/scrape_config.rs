@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use argus_model::PromDuration;
 use serde::{Deserialize, Serialize};
 
-use super::http_client::{Authorization, BasicAuth, HttpClientConfig, TlsConfig};
+use super::http_client::{
+    validate_client_auth, Authorization, BasicAuth, ClientAuth, HttpClientConfig, TlsConfig,
+};
+use super::kubernetes::KubernetesSdConfig;
 use super::locate::PathElem;
 use super::sd::{FileSdConfig, StaticConfig};
 use super::values::{default_true, is_false, is_zero, null_default, ByteSize, Secret};
@@ -240,6 +243,13 @@ pub struct ScrapeConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub file_sd_configs: Vec<FileSdConfig>,
+    /// Kubernetes API discovery.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
 
     /// Target relabeling.
     #[serde(
@@ -269,7 +279,6 @@ other_sd: [
     hetzner_sd_configs,
     http_sd_configs,
     ionos_sd_configs,
-    kubernetes_sd_configs,
     kuma_sd_configs,
     lightsail_sd_configs,
     linode_sd_configs,
@@ -357,6 +366,11 @@ impl ScrapeConfig {
         }
         if self.http_headers.is_some() {
             out.push("http_headers is not supported".into());
+        }
+        for (i, k) in self.kubernetes_sd_configs.iter().enumerate() {
+            for u in k.unsupported() {
+                out.push(format!("kubernetes_sd_configs[{i}]: {u}"));
+            }
         }
         if self.scrape_native_histograms == Some(true) {
             out.push("native histograms are not stored; classic buckets are kept".into());
@@ -454,6 +468,16 @@ impl ScrapeConfig {
                 )
             })?;
         }
+        for (i, c) in self.kubernetes_sd_configs.iter().enumerate() {
+            c.validate().map_err(|(field, m)| {
+                let mut path = vec![
+                    PathElem::Key("kubernetes_sd_configs".into()),
+                    PathElem::Index(i),
+                ];
+                path.extend(field);
+                (path, m)
+            })?;
+        }
         if self.relabel_configs.is_empty() {
             for sc in &self.static_configs {
                 for t in &sc.targets {
@@ -470,61 +494,15 @@ impl ScrapeConfig {
     }
 
     fn validate_http_client(&self) -> Result<(), FieldError> {
-        let bearer = self.bearer_token.is_some() || self.bearer_token_file.is_some();
-        if self.bearer_token.is_some() && self.bearer_token_file.is_some() {
-            return Err((
-                k("bearer_token"),
-                "at most one of bearer_token & bearer_token_file must be configured".into(),
-            ));
-        }
-        if self.basic_auth.is_some() && bearer {
-            return Err((
-                k("basic_auth"),
-                "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into(),
-            ));
-        }
-        if let Some(b) = &self.basic_auth {
-            if !b.username.is_empty() && b.username_file.is_some() {
-                return Err((
-                    k("basic_auth"),
-                    "at most one of basic_auth username & username_file must be configured".into(),
-                ));
-            }
-            if b.password.is_some() && b.password_file.is_some() {
-                return Err((
-                    k("basic_auth"),
-                    "at most one of basic_auth password & password_file must be configured".into(),
-                ));
-            }
-        }
-        if let Some(a) = &self.authorization {
-            if bearer {
-                return Err((
-                    k("authorization"),
-                    "authorization is not compatible with bearer_token & bearer_token_file".into(),
-                ));
-            }
-            if a.credentials.is_some() && a.credentials_file.is_some() {
-                return Err((
-                    k("authorization"),
-                    "at most one of authorization credentials & credentials_file must be configured".into(),
-                ));
-            }
-            if a.kind.eq_ignore_ascii_case("basic") {
-                return Err((
-                    k("authorization"),
-                    "authorization type cannot be set to \"basic\", use \"basic_auth\" instead"
-                        .into(),
-                ));
-            }
-            if self.basic_auth.is_some() || self.oauth2.is_some() {
-                return Err((
-                    k("authorization"),
-                    "at most one of basic_auth, oauth2 & authorization must be configured".into(),
-                ));
-            }
-        }
-        self.tls_config.validate().map_err(|m| (k("tls_config"), m))
+        validate_client_auth(&ClientAuth {
+            basic_auth: self.basic_auth.as_ref(),
+            authorization: self.authorization.as_ref(),
+            oauth2: self.oauth2.is_some(),
+            bearer_token: self.bearer_token.is_some(),
+            bearer_token_file: self.bearer_token_file.is_some(),
+            tls_config: &self.tls_config,
+        })
+        .map_err(|(field, m)| (k(field), m))
     }
 }
 

@@ -159,12 +159,13 @@ fn other_sections_are_kept_raw() {
 
 #[test]
 fn unsupported_discovery_is_reported_not_rejected() {
-    let c =
-        load("scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: pod\n")
-            .unwrap();
+    let c = load(
+        "scrape_configs:\n  - job_name: k\n    consul_sd_configs:\n      - server: consul:8500\n",
+    )
+    .unwrap();
     let u = c.unsupported();
     assert_eq!(u.len(), 1);
-    assert!(u[0].contains("kubernetes_sd_configs"), "{u:?}");
+    assert!(u[0].contains("consul_sd_configs"), "{u:?}");
 }
 
 #[test]
@@ -240,4 +241,143 @@ fn embedded_default_config_loads() {
         c.scrape_configs[1].static_configs[0].targets,
         ["localhost:9100"]
     );
+}
+
+fn k8s(body: &str) -> String {
+    let mut text = String::from("scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n");
+    for l in body.lines() {
+        text.push_str("      ");
+        text.push_str(l);
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn kubernetes_sd_config_parses_every_prometheus_field() {
+    let c = load(&k8s(
+        "- role: endpoints\n  api_server: https://10.0.0.1:6443\n  namespaces:\n    own_namespace: false\n    names: [default, monitoring]\n  selectors:\n    - role: pod\n      label: app=web\n      field: spec.nodeName=n1\n    - role: service\n      label: 'team in (a, b)'\n  attach_metadata:\n    node: true\n    namespace: true\n  bearer_token_file: token\n  tls_config:\n    ca_file: ca.crt\n    cert_file: c.crt\n    key_file: c.key\n    server_name: kubernetes\n    insecure_skip_verify: false\n  follow_redirects: true\n  enable_http2: false\n",
+    ))
+    .unwrap();
+    let k = &c.scrape_configs[0].kubernetes_sd_configs[0];
+    assert_eq!(k.role(), KubernetesRole::Endpoints);
+    assert_eq!(k.namespaces.names, ["default", "monitoring"]);
+    assert!(k.attach_metadata.node && k.attach_metadata.namespace);
+    let sel = k.selector(KubernetesRole::Pod).unwrap();
+    assert_eq!(sel.label.as_deref(), Some("app=web"));
+    assert_eq!(sel.field.as_deref(), Some("spec.nodeName=n1"));
+    assert_eq!(k.tls_config.server_name.as_deref(), Some("kubernetes"));
+    assert!(c.unsupported().is_empty(), "{:?}", c.unsupported());
+    // Relative files are resolved against the config file's directory.
+    let c = load_str(
+        &k8s("- role: node\n  kubeconfig_file: kube/config\n"),
+        "/etc/argus/argus.yml",
+    )
+    .unwrap();
+    let k = &c.scrape_configs[0].kubernetes_sd_configs[0];
+    assert_eq!(k.kubeconfig_file.as_deref(), Some("/etc/argus/kube/config"));
+    // The YAML written back loads again.
+    let again = load_str(&c.to_yaml(), "again.yml").unwrap();
+    assert_eq!(
+        again.scrape_configs[0].kubernetes_sd_configs,
+        c.scrape_configs[0].kubernetes_sd_configs
+    );
+}
+
+#[test]
+fn kubernetes_sd_config_errors_name_file_line_and_field() {
+    let e = err(&k8s("- role: pod\n  bogus: 1\n"));
+    assert!(e.starts_with("prometheus.yml:5:"), "{e}");
+    assert!(e.contains("unknown field \"bogus\""), "{e}");
+    let e = err(&k8s("- role: pod\n  namespaces:\n    nmes: [a]\n"));
+    assert!(
+        e.contains("prometheus.yml:6:") && e.contains("unknown field \"nmes\""),
+        "{e}"
+    );
+    let e = err(&k8s("- role: pods\n"));
+    assert!(
+        e.contains("prometheus.yml:4:") && e.contains("unknown Kubernetes SD role \"pods\""),
+        "{e}"
+    );
+    let e = err(&k8s("- api_server: https://k:6443\n"));
+    assert!(
+        e.contains("role missing (one of: pod, service, endpoints, endpointslice, node, ingress)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("scrape_configs[0].kubernetes_sd_configs[0].role"),
+        "{e}"
+    );
+    let e = err(&k8s(
+        "- role: pod\n  api_server: https://k:6443\n  kubeconfig_file: /k\n",
+    ));
+    assert!(
+        e.contains("cannot use 'kubeconfig_file' and 'api_server' simultaneously"),
+        "{e}"
+    );
+    assert!(e.contains("prometheus.yml:6:"), "{e}");
+    let e = err(&k8s(
+        "- role: pod\n  kubeconfig_file: /k\n  bearer_token: x\n",
+    ));
+    assert!(
+        e.contains("cannot use a custom HTTP client configuration together with 'kubeconfig_file'"),
+        "{e}"
+    );
+    let e = err(&k8s(
+        "- role: pod\n  tls_config:\n    insecure_skip_verify: true\n",
+    ));
+    assert!(e.contains("to use custom HTTP client configuration please provide the 'api_server' URL explicitly"), "{e}");
+    let e = err(&k8s(
+        "- role: pod\n  api_server: https://k:6443\n  namespaces:\n    own_namespace: true\n",
+    ));
+    assert!(
+        e.contains("cannot use 'api_server' and 'namespaces.own_namespace' simultaneously"),
+        "{e}"
+    );
+    let e = err(&k8s(
+        "- role: node\n  selectors:\n    - role: pod\n      label: a=b\n",
+    ));
+    assert!(e.contains("node role supports only node selectors"), "{e}");
+    assert!(e.contains("kubernetes_sd_configs[0].selectors[0]"), "{e}");
+    let e = err(&k8s("- role: endpoints\n  selectors:\n    - role: node\n"));
+    assert!(
+        e.contains("endpoints role supports only pod, service, endpoints selectors"),
+        "{e}"
+    );
+    let e = err(&k8s(
+        "- role: pod\n  selectors:\n    - role: pod\n    - role: pod\n",
+    ));
+    assert!(e.contains("duplicated selector role: pod"), "{e}");
+    let e = err(&k8s(
+        "- role: pod\n  selectors:\n    - role: pod\n      label: 'app in web'\n",
+    ));
+    assert!(e.contains("invalid label selector"), "{e}");
+    let e = err(&k8s(
+        "- role: pod\n  selectors:\n    - role: pod\n      field: spec.nodeName\n",
+    ));
+    assert!(e.contains("invalid field selector"), "{e}");
+    let e = err(&k8s("- role: pod\n  api_server: 'not a url'\n"));
+    assert!(e.contains("invalid api_server"), "{e}");
+    let e = err(&k8s(
+        "- role: pod\n  api_server: https://k\n  bearer_token: a\n  bearer_token_file: b\n",
+    ));
+    assert!(
+        e.contains("at most one of bearer_token & bearer_token_file"),
+        "{e}"
+    );
+    // Selectors of related objects are accepted where Prometheus accepts them.
+    load(&k8s("- role: pod\n  attach_metadata:\n    node: true\n  selectors:\n    - role: node\n      field: metadata.name=n1\n")).unwrap();
+}
+
+#[test]
+fn kubernetes_sd_reports_what_it_does_not_do() {
+    let c = load(&k8s("- role: pod\n  api_server: https://k:6443\n  proxy_url: http://proxy:3128\n  oauth2:\n    client_id: x\n")).unwrap();
+    let u = c.unsupported();
+    assert_eq!(u.len(), 2, "{u:?}");
+    assert!(
+        u.iter()
+            .any(|m| m.contains("kubernetes_sd_configs[0]: proxies")),
+        "{u:?}"
+    );
+    assert!(u.iter().any(|m| m.contains("oauth2")), "{u:?}");
 }

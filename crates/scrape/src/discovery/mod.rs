@@ -6,6 +6,7 @@
 //! `discovery/discovery.go`.
 
 mod file;
+pub mod kubernetes;
 mod static_targets;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use file::FileDiscoverer;
+pub use kubernetes::KubernetesDiscoverer;
 pub use static_targets::StaticDiscoverer;
 
 use crate::config::ScrapeConfig;
@@ -48,9 +50,9 @@ pub trait Discoverer: Send + 'static {
     ) -> DiscoveryFuture;
 }
 
-/// The discoverers of a scrape config: its static configs and file SD configs.
-/// Discovery mechanisms Argus does not implement yet yield nothing (they are reported by
-/// [`ScrapeConfig::unsupported`]).
+/// The discoverers of a scrape config: its static configs, file SD and Kubernetes SD
+/// configs. Discovery mechanisms Argus does not implement yet yield nothing (they are
+/// reported by [`ScrapeConfig::unsupported`]).
 pub fn discoverers(sc: &ScrapeConfig) -> Vec<Box<dyn Discoverer>> {
     let mut out: Vec<Box<dyn Discoverer>> = Vec::new();
     if !sc.static_configs.is_empty() {
@@ -58,6 +60,9 @@ pub fn discoverers(sc: &ScrapeConfig) -> Vec<Box<dyn Discoverer>> {
     }
     for (i, f) in sc.file_sd_configs.iter().enumerate() {
         out.push(Box::new(FileDiscoverer::new(i, f)));
+    }
+    for k in &sc.kubernetes_sd_configs {
+        out.push(Box::new(KubernetesDiscoverer::new(k)));
     }
     out
 }
