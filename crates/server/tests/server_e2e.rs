@@ -371,3 +371,35 @@ async fn query_subcommand_prints_a_table() {
     assert_eq!(v["errorType"], "bad_data");
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[test]
+fn shipped_configs_pass_the_checks() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for f in ["examples/kubernetes.yml", "deploy/config/argus.yml"] {
+        let p = root.join(f);
+        let out = Command::new(argus_bin())
+            .args(["check", "config", "--syntax-only", p.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{f}: {stdout}");
+        assert!(!stdout.contains("WARNING"), "{f}: every setting is supported: {stdout}");
+    }
+    let rules: Vec<String> = std::fs::read_dir(root.join("deploy/config/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    assert!(rules.len() >= 3);
+    let out = Command::new(argus_bin())
+        .args(["check", "rules"])
+        .args(&rules)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let am = root.join("deploy/config/alertmanager.yml");
+    let out = Command::new(argus_bin())
+        .args(["check", "alertmanager-config", am.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
