@@ -21,6 +21,7 @@ declare -A APT=(
   [etcd]=etcd-server
   [chromium]=chromium
   [kubectl]=kubernetes-client
+  [victoria-metrics]=victoria-metrics
 )
 missing=()
 for cmd in "${!APT[@]}"; do
@@ -67,9 +68,8 @@ log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 log "cargo test"
-# Integration tests start real servers; give them the release-like binary.
-cargo build --release -p argus-server
-export ARGUS_BIN="$PWD/target/release/argus"
+# The integration tests start the argus binary they were built with (dependencies are
+# optimised in the dev profile); the UI tests start the same one.
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --failure-output final
   cargo test --workspace --doc
@@ -79,6 +79,8 @@ fi
 
 if [ -f web/ui/package.json ]; then
   log "UI tests"
+  cargo build -p argus-server
+  export ARGUS_BIN="$PWD/target/debug/argus"
   (cd web/ui && npm test --silent)
 fi
 

@@ -59,7 +59,8 @@ pub struct ServerArgs {
     #[arg(long = "storage.tsdb.retention.time", default_value = "15d")]
     pub retention_time: PromDuration,
 
-    /// Maximum bytes of blocks to keep (units B, KB, MB, GB, TB, PB, EB; base 2). 0 = no limit.
+    /// Maximum bytes of storage to keep: blocks plus the WAL, as Prometheus counts it (units
+    /// B, KB, MB, GB, TB, PB, EB; base 2). 0 = no limit.
     #[arg(long = "storage.tsdb.retention.size", default_value = "0", value_parser = parse_bytes)]
     pub retention_size: u64,
 

@@ -1,9 +1,9 @@
 //! `argus check ...` and `argus test rules`: the promtool/amtool checks, with their output
 //! and exit codes, so scripts and CI jobs written for promtool work with Argus.
 //!
-//! - `argus check config FILE...`: the main configuration (scrape configs, relabeling,
-//!   alerting, storage, remote write) and every rule file it names; settings Argus accepts
-//!   but does not act on are listed as warnings.
+//! - `argus check config FILE...`: the main configuration (scrape configs, service
+//!   discovery, relabeling, `alerting`, `storage`) and every rule file it names; settings
+//!   Argus accepts but does not act on are listed as warnings.
 //! - `argus check rules FILE...`: rule files (`--lint duplicate-rules|none`, `--lint-fatal`).
 //! - `argus check alertmanager-config FILE...`: Alertmanager configuration (amtool's
 //!   `check-config`).
@@ -144,12 +144,8 @@ fn check_config(a: &ConfigArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(c) => {
                 let mut errors = Vec::new();
-                if let Some(v) = &c.alerting {
-                    if let Err(e) = serde_yaml_ng::from_value::<argus_alert::notifier::AlertingConfig>(
-                        v.clone(),
-                    ) {
-                        errors.push(format!("alerting: {e}"));
-                    }
+                if let Err(e) = crate::config::decode_sections(&c, &f.display().to_string()) {
+                    errors.push(format!("{e:#}"));
                 }
                 if errors.is_empty() {
                     let files = if a.syntax_only {

@@ -64,6 +64,19 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
             "<embedded default>".to_owned(),
         ),
     };
+    let (alerting, out_of_order_window) = decode_sections(&main, &name)?;
+    Ok(LoadedConfig {
+        main,
+        alerting,
+        out_of_order_window,
+    })
+}
+
+/// Decodes the sections the scrape crate keeps raw: `alerting` and `storage`.
+pub fn decode_sections(
+    main: &Config,
+    name: &str,
+) -> anyhow::Result<(AlertingConfig, Option<PromDuration>)> {
     let alerting = match &main.alerting {
         None => AlertingConfig::default(),
         Some(v) => serde_yaml_ng::from_value(v.clone())
@@ -77,11 +90,10 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
     if storage.exemplars.is_some() {
         tracing::warn!("storage.exemplars is accepted but exemplars are not stored.");
     }
-    Ok(LoadedConfig {
-        main,
+    Ok((
         alerting,
-        out_of_order_window: storage.tsdb.and_then(|t| t.out_of_order_time_window),
-    })
+        storage.tsdb.and_then(|t| t.out_of_order_time_window),
+    ))
 }
 
 #[cfg(test)]

@@ -383,7 +383,10 @@ fn shipped_configs_pass_the_checks() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{f}: {stdout}");
-        assert!(!stdout.contains("WARNING"), "{f}: every setting is supported: {stdout}");
+        assert!(
+            !stdout.contains("WARNING"),
+            "{f}: every setting is supported: {stdout}"
+        );
     }
     let rules: Vec<String> = std::fs::read_dir(root.join("deploy/config/rules"))
         .unwrap()
@@ -395,11 +398,19 @@ fn shipped_configs_pass_the_checks() {
         .args(&rules)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let am = root.join("deploy/config/alertmanager.yml");
     let out = Command::new(argus_bin())
         .args(["check", "alertmanager-config", am.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

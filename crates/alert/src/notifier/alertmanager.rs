@@ -97,8 +97,10 @@ pub struct AlertmanagerConfig {
     pub unsupported: BTreeMap<String, serde_yaml_ng::Value>,
 }
 
-/// Prometheus' `alerting` section.
+/// Prometheus' `alerting` section. Unknown keys are errors, as in Prometheus: a typo such
+/// as `alertmanager:` would otherwise silently mean "no Alertmanagers".
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct AlertingConfig {
     /// Alertmanagers to send to.
     #[serde(default)]

@@ -461,6 +461,19 @@ impl Config {
     /// sentence each (for `argus check config` and a warning at load).
     pub fn unsupported(&self) -> Vec<String> {
         let mut out = Vec::new();
+        for (name, section) in [
+            ("remote_write", &self.remote_write),
+            ("remote_read", &self.remote_read),
+            ("tracing", &self.tracing),
+            ("otlp", &self.otlp),
+            ("runtime", &self.runtime),
+        ] {
+            if section.as_ref().is_some_and(|v| !v.is_null()) {
+                out.push(format!(
+                    "the {name} section is not supported; it is ignored"
+                ));
+            }
+        }
         for sc in &self.scrape_configs {
             for u in sc.unsupported() {
                 out.push(format!("scrape config {:?}: {u}", sc.job_name));
