@@ -64,27 +64,30 @@ async fn appended_samples_arrive_with_headers_external_labels_and_relabeling() {
         "got {} of {want} samples",
         sink.samples()
     );
-    let st = sink.state.lock();
-    assert_eq!(st.series.len(), 4, "{:?}", st.series.keys());
-    for (k, v) in &st.series {
-        assert!(!k.contains("host-1\""), "relabeling drops host-1: {k}");
-        assert!(k.contains("cluster=\"eu1\""), "external label added: {k}");
-        // The series' own job wins over the external label.
-        assert!(k.contains("job=\"rw\""), "{k}");
-        assert!(k.contains("relabeled=\"yes\""), "{k}");
-        let ts: Vec<i64> = v.iter().map(|x| x.0).collect();
-        let mut sorted = ts.clone();
-        sorted.sort();
-        assert_eq!(ts, sorted, "samples of a series arrive in order");
-        assert_eq!(ts.len(), 200);
-    }
-    let h = st.last_headers.clone().unwrap();
+    let headers = {
+        let st = sink.state.lock();
+        assert_eq!(st.series.len(), 4, "{:?}", st.series.keys());
+        for (k, v) in &st.series {
+            assert!(!k.contains("host-1\""), "relabeling drops host-1: {k}");
+            assert!(k.contains("cluster=\"eu1\""), "external label added: {k}");
+            // The series' own job wins over the external label.
+            assert!(k.contains("job=\"rw\""), "{k}");
+            assert!(k.contains("relabeled=\"yes\""), "{k}");
+            let ts: Vec<i64> = v.iter().map(|x| x.0).collect();
+            let mut sorted = ts.clone();
+            sorted.sort();
+            assert_eq!(ts, sorted, "samples of a series arrive in order");
+            assert_eq!(ts.len(), 200);
+        }
+        assert!(st.last_headers.is_some());
+        st.last_headers.clone().unwrap()
+    };
+    let h = headers;
     assert_eq!(h["content-encoding"], "snappy");
     assert_eq!(h["content-type"], "application/x-protobuf");
     assert_eq!(h["x-prometheus-remote-write-version"], "0.1.0");
     assert!(h["user-agent"].to_str().unwrap().starts_with("Argus/"));
     assert_eq!(h["x-scope-orgid"], "t1");
-    drop(st);
     assert_eq!(
         metric(&reg, "argus_remote_storage_samples_total"),
         want as f64
@@ -409,11 +412,9 @@ async fn truncated_segments_are_bridged_by_the_checkpoint() {
         "got {}",
         sink.distinct()
     );
-    let st = sink.state.lock();
-    for v in st.series.values() {
+    for v in sink.state.lock().series.values() {
         let min = v.iter().map(|x| x.0).min().unwrap();
         assert_eq!(min, t0 + 5000);
     }
-    drop(st);
     rw.shutdown().await;
 }

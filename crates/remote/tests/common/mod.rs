@@ -278,10 +278,13 @@ where
 }
 
 /// A PromQL instant query against a Prometheus-compatible API: (labels, value) pairs.
+/// Evaluated a minute ahead, so the newest samples are inside every window (receivers
+/// hide the last moments of data from queries at "now").
 pub async fn query(base: &str, q: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    let at = format!("{:.3}", (argus_model::now_ms() + 60_000) as f64 / 1000.0);
     let r: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/query"))
-        .query(&[("query", q)])
+        .query(&[("query", q), ("time", &at)])
         .send()
         .await
         .unwrap()
