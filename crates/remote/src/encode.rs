@@ -16,12 +16,11 @@ use argus_model::Labels;
 use argus_scrape::remote_write::proto;
 use prost::encoding::{encode_key, encode_varint, message, WireType};
 
-/// A series as sent: its final labels (external labels added, relabeled) and their
-/// encoding.
+/// A series as sent: the encoding of its final labels (external labels added, relabeled).
+/// The labels themselves are not kept: the encoding is all a send needs, and a queue holds
+/// one entry per series in the WAL.
 #[derive(Debug)]
 pub struct SeriesEntry {
-    /// Final labels.
-    pub labels: Labels,
     /// The `labels` fields of a `TimeSeries` (tag 1, one `Label` message each).
     encoded: Vec<u8>,
     /// Picks the shard.
@@ -30,7 +29,7 @@ pub struct SeriesEntry {
 
 impl SeriesEntry {
     /// Encodes `labels` once.
-    pub fn new(labels: Labels) -> Self {
+    pub fn new(labels: &Labels) -> Self {
         let mut encoded = Vec::with_capacity(labels.text_len() + 4 * labels.len());
         for l in labels.iter() {
             let m = proto::Label {
@@ -39,17 +38,16 @@ impl SeriesEntry {
             };
             message::encode(1, &m, &mut encoded);
         }
-        let hash = labels.stable_hash();
+        encoded.shrink_to_fit();
         SeriesEntry {
-            labels,
             encoded,
-            hash,
+            hash: labels.stable_hash(),
         }
     }
 
     /// Bytes held for this series (for memory accounting).
     pub fn heap_bytes(&self) -> usize {
-        self.encoded.capacity() + self.labels.text_len() + 16 * self.labels.len()
+        self.encoded.capacity()
     }
 }
 
@@ -180,9 +178,9 @@ mod tests {
     #[test]
     fn decodes_as_the_equivalent_write_request() {
         let a = Arc::new(SeriesEntry::new(
-            labels!("__name__" => "up", "job" => "node"),
+            &labels!("__name__" => "up", "job" => "node"),
         ));
-        let b = Arc::new(SeriesEntry::new(labels!("__name__" => "x", "é" => "ü")));
+        let b = Arc::new(SeriesEntry::new(&labels!("__name__" => "x", "é" => "ü")));
         let batch = vec![
             q(&a, 1000, 1.0),
             q(&b, 1000, 0.0),

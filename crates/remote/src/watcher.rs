@@ -300,6 +300,11 @@ impl Watcher {
             );
         }
         self.sh.metrics.current_segment.set(n as i64);
+        let newest = segs.last().map_or(n, |(i, _)| *i);
+        self.sh
+            .stats
+            .behind
+            .store(n < newest, std::sync::atomic::Ordering::Relaxed);
         self.cur = Some(Open {
             seg: n,
             tail: SegmentTail::open(&path, 0, MAX_RECORD)?,
@@ -372,7 +377,7 @@ impl Watcher {
     }
 
     fn add_series(&mut self, r: u64, l: &Labels, seen: u64) {
-        let entry = self.rules.apply(l).map(|l| Arc::new(SeriesEntry::new(l)));
+        let entry = self.rules.apply(l).map(|l| Arc::new(SeriesEntry::new(&l)));
         self.series.insert(r, Cached { entry, seen });
     }
 
