@@ -46,13 +46,12 @@ impl AckTracker {
     /// Registers a record ending at `end` with `count` samples about to be enqueued;
     /// returns the sequence number the samples carry.
     pub fn register(&self, end: Position, count: u64) -> u64 {
+        if count == 0 {
+            self.set_read(end);
+            return u64::MAX;
+        }
         let mut g = self.inner.lock();
         let seq = g.base + g.marks.len() as u64;
-        if count == 0 {
-            drop(g);
-            self.set_read(end);
-            return seq;
-        }
         g.marks.push_back((end, count));
         seq
     }
@@ -60,11 +59,17 @@ impl AckTracker {
     /// Everything up to `end` has been read and registered.
     pub fn set_read(&self, end: Position) {
         let mut g = self.inner.lock();
-        if g.read.is_none_or(|r| end > r) {
-            g.read = Some(end);
+        if g.read.is_some_and(|r| end <= r) {
+            return;
         }
-        if g.marks.is_empty() {
-            g.done = g.read;
+        g.read = Some(end);
+        match g.marks.back_mut() {
+            None => g.done = Some(end),
+            // Records without samples complete as soon as everything before them does: a
+            // trailing zero mark carries their end.
+            Some((e, _)) if *e >= end => {}
+            Some((e, 0)) => *e = end,
+            Some(_) => g.marks.push_back((end, 0)),
         }
     }
 
@@ -179,5 +184,44 @@ mod tests {
         let mut out = Vec::new();
         runs([1, 1, 2, 2, 2, 1, 5].into_iter(), &mut out);
         assert_eq!(out, [(1, 2), (2, 3), (1, 1), (5, 1)]);
+    }
+
+    proptest::proptest! {
+        /// Against a model: the acknowledged position is the end of the last record before
+        /// the first one with samples outstanding, whatever order the acks come in.
+        #[test]
+        fn never_passes_an_unacknowledged_record(
+            counts in proptest::collection::vec(0u64..4, 1..30),
+            order in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..200),
+        ) {
+            let t = AckTracker::new(Some(p(0, 0)));
+            let mut marks = Vec::new();
+            let mut acks = Vec::new();
+            for (i, &c) in counts.iter().enumerate() {
+                let end = p(0, (i as u64 + 1) * 10);
+                let seq = t.register(end, c);
+                t.set_read(end);
+                marks.push((end, c));
+                for _ in 0..c {
+                    acks.push((i, seq));
+                }
+            }
+            let mut left: Vec<u64> = counts.clone();
+            for k in order {
+                if acks.is_empty() {
+                    break;
+                }
+                let (i, seq) = acks.swap_remove(k as usize % acks.len());
+                t.ack(&[(seq, 1)]);
+                left[i] -= 1;
+                let first_open = left.iter().position(|&n| n > 0);
+                let want = match first_open {
+                    None => marks.last().unwrap().0,
+                    Some(0) => p(0, 0),
+                    Some(j) => marks[j - 1].0,
+                };
+                proptest::prop_assert_eq!(t.acked(), Some(want));
+            }
+        }
     }
 }
