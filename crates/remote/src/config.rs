@@ -91,8 +91,7 @@ impl Default for QueueConfig {
     }
 }
 
-/// `metadata_config`: periodic metric metadata (accepted; see the crate docs for what is
-/// sent).
+/// `metadata_config`: periodic metric metadata (see [`crate::metadata`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetadataConfig {

@@ -20,9 +20,11 @@
 //! samples acknowledged after the last save are sent again. While a receiver is down, the
 //! shards fill and the watcher stops reading; memory does not grow with the outage.
 //!
-//! What is not sent: exemplars, native histograms and metric metadata (`send_exemplars`,
-//! `send_native_histograms` and `metadata_config` are accepted): Argus' WAL records none
-//! of them.
+//! Metric metadata is sent every `metadata_config.send_interval` from a
+//! [`MetadataSource`] (the scrape manager) set with
+//! [`RemoteWriteManager::set_metadata_source`]. Exemplars and native histograms are not
+//! sent (`send_exemplars` and `send_native_histograms` are accepted): Argus' WAL records
+//! neither.
 #![warn(missing_docs)]
 
 mod ack;
@@ -31,6 +33,7 @@ pub mod config;
 pub mod encode;
 mod error;
 mod manager;
+pub mod metadata;
 mod metrics;
 pub mod position;
 mod queue;
@@ -41,6 +44,7 @@ mod watcher;
 pub use config::{parse, parse_str, MetadataConfig, QueueConfig, RemoteWriteConfig};
 pub use error::{ConfigError, RemoteError};
 pub use manager::{ManagerOptions, RemoteWriteManager};
+pub use metadata::MetadataSource;
 pub use metrics::DropReason;
 pub use position::Position;
 pub use queue::QueueStatus;

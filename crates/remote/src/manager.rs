@@ -10,6 +10,7 @@ use tracing::info;
 use crate::client::Client;
 use crate::config::RemoteWriteConfig;
 use crate::error::RemoteError;
+use crate::metadata::{MetadataSource, SourceSlot};
 use crate::metrics::Families;
 use crate::queue::{Queue, QueueStatus};
 
@@ -53,6 +54,7 @@ pub struct RemoteWriteManager {
     state_dir: PathBuf,
     families: Families,
     opts: ManagerOptions,
+    metadata: SourceSlot,
     queues: tokio::sync::Mutex<State>,
 }
 
@@ -89,11 +91,18 @@ impl RemoteWriteManager {
             state_dir,
             families: Families::register(registry)?,
             opts,
+            metadata: SourceSlot::default(),
             queues: tokio::sync::Mutex::new(State {
                 queues: HashMap::new(),
                 closed: false,
             }),
         })
+    }
+
+    /// Where metric metadata comes from (normally the scrape manager); queues with
+    /// `metadata_config.send` send it every `send_interval`. Until it is set, none is sent.
+    pub fn set_metadata_source(&self, source: std::sync::Arc<dyn MetadataSource>) {
+        *self.metadata.write() = Some(source);
     }
 
     /// Where the position files are.
@@ -153,6 +162,7 @@ impl RemoteWriteManager {
                 &self.state_dir,
                 &self.families,
                 &self.opts,
+                &self.metadata,
             )?;
             st.queues.insert(key, q);
             started += 1;

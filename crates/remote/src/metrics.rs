@@ -49,6 +49,9 @@ pub(crate) struct Families {
     enqueue_retries: IntCounterVec,
     current_segment: IntGaugeVec,
     records_read: IntCounterVec,
+    metadata: IntCounterVec,
+    metadata_failed: IntCounterVec,
+    metadata_retried: IntCounterVec,
 }
 
 const LABELS: [&str; 2] = ["remote_name", "url"];
@@ -164,6 +167,18 @@ impl Families {
                 "argus_wal_watcher_current_segment",
                 "Current segment the WAL watcher of the queue is reading records from.",
             )?,
+            metadata: counter(
+                "argus_remote_storage_metadata_total",
+                "Total number of metadata entries sent to remote storage.",
+            )?,
+            metadata_failed: counter(
+                "argus_remote_storage_metadata_failed_total",
+                "Total number of metadata entries which failed on send to remote storage, non-recoverable errors.",
+            )?,
+            metadata_retried: counter(
+                "argus_remote_storage_metadata_retried_total",
+                "Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.",
+            )?,
             records_read: reg(
                 r,
                 IntCounterVec::new(
@@ -207,6 +222,9 @@ impl Families {
             bytes: self.bytes.with_label_values(&l),
             enqueue_retries: self.enqueue_retries.with_label_values(&l),
             current_segment: self.current_segment.with_label_values(&l),
+            metadata: self.metadata.with_label_values(&l),
+            metadata_failed: self.metadata_failed.with_label_values(&l),
+            metadata_retried: self.metadata_retried.with_label_values(&l),
             records_series: records("series"),
             records_samples: records("samples"),
             records_tombstones: records("tombstones"),
@@ -237,6 +255,9 @@ pub(crate) struct QueueMetrics {
     pub bytes: prometheus::IntCounter,
     pub enqueue_retries: prometheus::IntCounter,
     pub current_segment: prometheus::IntGauge,
+    pub metadata: prometheus::IntCounter,
+    pub metadata_failed: prometheus::IntCounter,
+    pub metadata_retried: prometheus::IntCounter,
     pub records_series: prometheus::IntCounter,
     pub records_samples: prometheus::IntCounter,
     pub records_tombstones: prometheus::IntCounter,
@@ -281,5 +302,8 @@ impl QueueMetrics {
         let _ = f.bytes.remove_label_values(&l);
         let _ = f.enqueue_retries.remove_label_values(&l);
         let _ = f.current_segment.remove_label_values(&l);
+        let _ = f.metadata.remove_label_values(&l);
+        let _ = f.metadata_failed.remove_label_values(&l);
+        let _ = f.metadata_retried.remove_label_values(&l);
     }
 }

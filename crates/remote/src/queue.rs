@@ -15,6 +15,7 @@ use crate::client::Client;
 use crate::config::RemoteWriteConfig;
 use crate::error::RemoteError;
 use crate::manager::ManagerOptions;
+use crate::metadata::{metadata_loop, SourceSlot};
 use crate::metrics::Families;
 use crate::position::{Loaded, Position, PositionFile};
 use crate::shards::{reshard_loop, Shared};
@@ -45,6 +46,7 @@ pub(crate) struct Queue {
     watcher: Option<std::thread::JoinHandle<()>>,
     reshard: Option<JoinHandle<()>>,
     saver: Option<JoinHandle<()>>,
+    metadata: Option<JoinHandle<()>>,
 }
 
 /// The end of the WAL now: where a new queue starts.
@@ -71,6 +73,7 @@ impl Queue {
         state_dir: &Path,
         families: &Families,
         opts: &ManagerOptions,
+        source: &SourceSlot,
     ) -> Result<Queue, RemoteError> {
         let remote_name = cfg.remote_name();
         let client = Client::new(cfg).map_err(|message| RemoteError::Client {
@@ -118,7 +121,12 @@ impl Queue {
             file.clone(),
             opts.position_sync_interval,
         ));
+        let metadata = cfg
+            .metadata_config
+            .send
+            .then(|| tokio::spawn(metadata_loop(sh.clone(), source.clone())));
         Ok(Queue {
+            metadata,
             hash: cfg.config_hash(external_labels),
             sh,
             file,
@@ -167,6 +175,9 @@ impl Queue {
             );
             sh.cancel.cancel();
             flush.await;
+        }
+        if let Some(m) = self.metadata.take() {
+            let _ = m.await;
         }
         if let Some(s) = self.saver.take() {
             let _ = s.await;

@@ -90,6 +90,11 @@ impl Shared {
         })
     }
 
+    /// The HTTP client.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Current shard count.
     pub(crate) fn shards(&self) -> usize {
         self.num_shards.load(Ordering::Relaxed)

@@ -418,3 +418,49 @@ async fn truncated_segments_are_bridged_by_the_checkpoint() {
     }
     rw.shutdown().await;
 }
+
+struct StaticMetadata;
+
+impl argus_remote::MetadataSource for StaticMetadata {
+    fn metadata(&self) -> BTreeMap<String, Vec<argus_model::MetricMetadata>> {
+        [(
+            "rw_meta_total".to_owned(),
+            vec![argus_model::MetricMetadata {
+                metric_type: argus_model::MetricType::Counter,
+                help: "Things.".into(),
+                unit: String::new(),
+            }],
+        )]
+        .into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_sent_every_interval_when_enabled() {
+    init_tracing();
+    let sink = sink().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _db = open_db(dir.path());
+    let reg = prometheus::Registry::new();
+    let rw = manager(dir.path(), &reg);
+    rw.set_metadata_source(std::sync::Arc::new(StaticMetadata));
+    let extra = "  metadata_config:\n    send_interval: 1s\n";
+    let mut cfgs = cfg(&sink.url(), "");
+    cfgs.extend(parse_str(&format!("- url: {}\n  name: other\n{extra}", sink.url())).unwrap());
+    cfgs[0].metadata_config.send = false;
+    rw.apply_config(&cfgs, &BTreeMap::new()).await.unwrap();
+    assert!(wait_for(WAIT, || (sink.state.lock().metadata.len() >= 2)
+        .then_some(()))
+    .await
+    .is_some());
+    let md = sink.state.lock().metadata.clone();
+    assert!(
+        md.iter().all(|m| *m == ("rw_meta_total".to_owned(), 1)),
+        "{md:?}"
+    );
+    assert_eq!(
+        metric(&reg, "argus_remote_storage_metadata_total"),
+        md.len() as f64
+    );
+    rw.shutdown().await;
+}

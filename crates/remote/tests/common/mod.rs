@@ -40,6 +40,8 @@ pub struct SinkState {
     pub requests: usize,
     pub samples: usize,
     pub last_headers: Option<HeaderMap>,
+    /// (family, type) of metadata received.
+    pub metadata: Vec<(String, i32)>,
 }
 
 #[derive(Clone)]
@@ -113,6 +115,9 @@ pub async fn sink() -> Sink {
                 let mut s = st.lock();
                 s.requests += 1;
                 s.last_headers = Some(headers);
+                for m in &req.metadata {
+                    s.metadata.push((m.metric_family_name.clone(), m.r#type));
+                }
                 for ts in req.timeseries {
                     let key = ts
                         .labels
