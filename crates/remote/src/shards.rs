@@ -114,11 +114,21 @@ impl Shared {
         else {
             return Err(s);
         };
-        tx.try_send(s).map_err(|e| e.into_inner())?;
-        drop(g);
-        self.stats.enqueued.fetch_add(1, Ordering::Relaxed);
-        self.metrics.pending.inc();
-        Ok(())
+        tx.try_send(s).map_err(|e| e.into_inner())
+    }
+
+    /// Counts `n` samples as pending before they are handed to the shards, so a fast
+    /// acknowledgement never drives the gauge below zero. Per record rather than per
+    /// sample: two atomic updates less on the hottest path.
+    pub(crate) fn count_enqueued(&self, n: u64) {
+        self.stats.enqueued.fetch_add(n, Ordering::Relaxed);
+        self.metrics.pending.add(n as i64);
+    }
+
+    /// Takes back `n` counted samples the queue stopped before enqueuing.
+    pub(crate) fn uncount_enqueued(&self, n: u64) {
+        self.stats.enqueued.fetch_sub(n, Ordering::Relaxed);
+        self.metrics.pending.sub(n as i64);
     }
 
     /// Starts `n` shards (none may be running).

@@ -22,6 +22,7 @@
 //! the WAL). Series not in a newer checkpoint and not seen since are forgotten.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,6 +89,30 @@ impl SeriesRules {
     }
 }
 
+/// Hashes WAL series references, which are small sequential integers: one multiply
+/// (Fibonacci hashing) instead of SipHash on every sample; the keys come from the TSDB, not
+/// from the network, so flooding is not a concern.
+#[derive(Default)]
+struct RefHasher(u64);
+
+impl Hasher for RefHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type RefMap<V> = HashMap<u64, V, BuildHasherDefault<RefHasher>>;
+
 /// The WAL follower of one queue.
 pub(crate) struct Watcher {
     wal_dir: PathBuf,
@@ -95,7 +120,7 @@ pub(crate) struct Watcher {
     rules: SeriesRules,
     start: Position,
     poll: Duration,
-    series: HashMap<u64, Cached>,
+    series: RefMap<Cached>,
     cur: Option<Open>,
     /// Last segment read to its end.
     done_segment: Option<u64>,
@@ -121,7 +146,7 @@ impl Watcher {
             rules,
             start,
             poll,
-            series: HashMap::new(),
+            series: RefMap::default(),
             cur: None,
             done_segment: None,
             done_checkpoint: None,
@@ -496,13 +521,18 @@ impl Watcher {
                 .fetch_max(max_t, std::sync::atomic::Ordering::Relaxed);
             m.highest_ts.set(prev.max(max_t) as f64 / 1000.0);
         }
-        let seq = self.sh.tracker.register(end, pending.len() as u64);
+        let total = pending.len() as u64;
+        let seq = self.sh.tracker.register(end, total);
+        self.sh.count_enqueued(total);
         let mut n = 0;
         for (series, t, v) in pending.drain(..) {
             if !self.enqueue_one(QueuedSample { series, t, v, seq }) {
                 break;
             }
             n += 1;
+        }
+        if n < total {
+            self.sh.uncount_enqueued(total - n);
         }
         self.pending = pending;
         n
