@@ -38,6 +38,7 @@ mod metrics;
 pub mod position;
 mod queue;
 pub mod scaling;
+mod series_rules;
 mod shards;
 mod watcher;
 

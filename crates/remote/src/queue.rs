@@ -18,8 +18,9 @@ use crate::manager::ManagerOptions;
 use crate::metadata::{metadata_loop, SourceSlot};
 use crate::metrics::Families;
 use crate::position::{Loaded, Position, PositionFile};
+use crate::series_rules::SeriesRules;
 use crate::shards::{reshard_loop, Shared};
-use crate::watcher::{SeriesRules, Watcher};
+use crate::watcher::Watcher;
 
 /// What a queue reports about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

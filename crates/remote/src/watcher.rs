@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argus_model::Labels;
-use argus_scrape::relabel::{self, RelabelConfig};
 use argus_tsdb::wal::reader::WalReader;
 use argus_tsdb::wal::record::{decode, Record, TYPE_SAMPLES, TYPE_SERIES, TYPE_TOMBSTONES};
 use argus_tsdb::wal::segment::{last_checkpoint, list_segments};
@@ -38,6 +37,7 @@ use tracing::{debug, error, info, warn};
 use crate::encode::{QueuedSample, SeriesEntry};
 use crate::metrics::DropReason;
 use crate::position::Position;
+use crate::series_rules::SeriesRules;
 use crate::shards::Shared;
 
 /// Largest record the watcher accepts (the TSDB's own replay limit).
@@ -62,31 +62,6 @@ struct Open {
     /// A newer segment existed when the reader last ran out of data here.
     writer_moved_on: bool,
     corrupt_logged: bool,
-}
-
-/// Labels added and rules applied to every series of a queue.
-pub(crate) struct SeriesRules {
-    pub external: Vec<(String, String)>,
-    pub relabel: Vec<RelabelConfig>,
-}
-
-impl SeriesRules {
-    /// External labels first (only where the series lacks the label), then relabeling, as
-    /// Prometheus' queue manager does.
-    pub(crate) fn apply(&self, l: &Labels) -> Option<Labels> {
-        let with_external = if self.external.iter().all(|(n, _)| l.has(n)) {
-            l.clone()
-        } else {
-            let mut b = l.builder();
-            for (n, v) in &self.external {
-                if !l.has(n) {
-                    b.set(n, v);
-                }
-            }
-            b.build()
-        };
-        relabel::process(&with_external, &self.relabel)
-    }
 }
 
 /// Hashes WAL series references, which are small sequential integers: one multiply
@@ -553,56 +528,5 @@ impl Watcher {
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_millis(50));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use argus_model::labels;
-
-    use super::*;
-
-    fn rules(external: &[(&str, &str)], relabel_yaml: &str) -> SeriesRules {
-        SeriesRules {
-            external: external
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            relabel: serde_yaml_ng::from_str(relabel_yaml).unwrap(),
-        }
-    }
-
-    #[test]
-    fn external_labels_fill_in_missing_labels_only() {
-        let r = rules(&[("cluster", "eu1"), ("job", "ext")], "[]");
-        let got = r
-            .apply(&labels!("__name__" => "up", "job" => "node"))
-            .unwrap();
-        assert_eq!(
-            got,
-            labels!("__name__" => "up", "cluster" => "eu1", "job" => "node")
-        );
-        let got = r.apply(&labels!("__name__" => "up")).unwrap();
-        assert_eq!(
-            got,
-            labels!("__name__" => "up", "cluster" => "eu1", "job" => "ext")
-        );
-        let none = rules(&[], "[]");
-        let l = labels!("a" => "b");
-        assert_eq!(none.apply(&l).unwrap(), l);
-    }
-
-    #[test]
-    fn relabeling_runs_after_external_labels() {
-        // Relabeling sees the external label (Prometheus adds them first).
-        let r = rules(
-            &[("cluster", "eu1")],
-            "- source_labels: [cluster, __name__]\n  regex: eu1;go_.*\n  action: drop\n- regex: instance\n  action: labeldrop\n",
-        );
-        assert_eq!(r.apply(&labels!("__name__" => "go_goroutines")), None);
-        let got = r
-            .apply(&labels!("__name__" => "up", "instance" => "h:1"))
-            .unwrap();
-        assert_eq!(got, labels!("__name__" => "up", "cluster" => "eu1"));
     }
 }
