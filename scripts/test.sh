@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Argus's whole test suite on a fresh machine. Installs the real peers the
-# integration tests talk to (Prometheus, promtool, amtool, node_exporter, etcd,
+# integration tests talk to (Prometheus, promtool, amtool, node_exporter,
+# VictoriaMetrics, etcd,
 # an SMTP server, headless Chromium, the UI's npm packages) when they are
 # missing, then runs formatting, lints and every test. `.ci/run` calls this.
 set -euo pipefail
@@ -18,6 +19,7 @@ declare -A APT=(
   [amtool]=prometheus-alertmanager
   [prometheus-alertmanager]=prometheus-alertmanager
   [prometheus-node-exporter]=prometheus-node-exporter
+  [victoria-metrics]=victoria-metrics
   [etcd]=etcd-server
   [chromium]=chromium
   [kubectl]=kubernetes-client

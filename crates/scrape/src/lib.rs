@@ -9,6 +9,8 @@
 //! - [`ScrapeManager`]: scrape pools and per-target loops writing to an
 //!   [`argus_model::Appendable`], with Prometheus' staleness, limits and report series.
 //! - [`remote_write`]: the `POST /api/v1/write` receiver.
+//! - [`tls`]: the rustls client configuration of a `tls_config` (shared with the remote-write
+//!   sender).
 
 pub mod api;
 pub mod config;
@@ -23,7 +25,7 @@ mod scrape_loop;
 mod scrape_pool;
 mod scraper;
 pub mod target;
-mod tls;
+pub mod tls;
 
 pub use manager::{ApplyConfigError, ScrapeManager};
 pub use remote_write::{remote_write_router, RemoteWriteError};

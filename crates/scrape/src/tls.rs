@@ -27,7 +27,7 @@ fn read(inline: Option<&str>, file: Option<&str>, what: &str) -> Result<Option<V
 
 /// Builds the rustls configuration, or `None` when `tls_config` is empty (the HTTP
 /// client's defaults apply).
-pub(crate) fn client_config(t: &TlsConfig) -> Result<Option<ClientConfig>, String> {
+pub fn client_config(t: &TlsConfig) -> Result<Option<ClientConfig>, String> {
     if t.is_default() {
         return Ok(None);
     }

@@ -235,6 +235,12 @@ impl Db {
         &self.inner.dir
     }
 
+    /// The WAL directory (`<dir>/wal`), for readers that follow the log, such as the
+    /// remote-write sender.
+    pub fn wal_dir(&self) -> PathBuf {
+        self.inner.dir.join("wal")
+    }
+
     /// The options the database was opened with.
     pub fn options(&self) -> &Options {
         &self.inner.opts

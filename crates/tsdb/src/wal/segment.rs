@@ -58,6 +58,13 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
+/// The numbers of the first and last segment in `dir`, if any (what a follower of the log
+/// needs to notice truncation and new segments without collecting paths).
+pub fn segment_range(dir: &Path) -> Result<Option<(u64, u64)>> {
+    let segs = list_segments(dir)?;
+    Ok(segs.first().zip(segs.last()).map(|(a, b)| (a.0, b.0)))
+}
+
 /// The newest complete checkpoint directory `checkpoint.NNNNNNNN` in `dir`, with its number.
 pub fn last_checkpoint(dir: &Path) -> Result<Option<(u64, PathBuf)>> {
     Ok(list_checkpoints(dir)?.pop())
