@@ -39,6 +39,8 @@ pub struct App {
     pub builtin: Arc<BuiltinSender>,
     pub am: Arc<AlertManager>,
     pub adapter: RwLock<Option<crate::adapter::Adapter>>,
+    /// The remote-write sender (queues per `remote_write` entry, reading the WAL).
+    pub remote: argus_remote::RemoteWriteManager,
     pub status: Arc<ServerStatus>,
     pub ready: Arc<AtomicBool>,
     pub external_url: String,
@@ -164,6 +166,9 @@ impl App {
             &registry,
             rule_options(&args, cfg, &external_url),
         );
+        let remote = argus_remote::RemoteWriteManager::new(&args.tsdb_path, &registry)
+            .context("starting the remote-write sender")?;
+        remote.set_metadata_source(Arc::new(scrape.clone()));
         let (reload_ok, reload_time) = gauges(&registry)?;
         Ok(Arc::new(App {
             args,
@@ -177,6 +182,7 @@ impl App {
             builtin,
             am,
             adapter: RwLock::new(None),
+            remote,
             status,
             ready: Arc::default(),
             external_url,
@@ -210,6 +216,13 @@ impl App {
             errors.push(format!("alerting: {e}"));
         }
         *self.builtin.external_labels.write() = cfg.external_labels().clone();
+        if let Err(e) = self
+            .remote
+            .apply_config(&cfg.remote_write, cfg.external_labels())
+            .await
+        {
+            errors.push(format!("remote_write: {e}"));
+        }
         if errors.is_empty() {
             Ok(())
         } else {

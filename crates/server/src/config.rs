@@ -22,6 +22,8 @@ pub struct LoadedConfig {
     pub alerting: AlertingConfig,
     /// `storage.tsdb.out_of_order_time_window`, when set.
     pub out_of_order_window: Option<PromDuration>,
+    /// The `remote_write` queues.
+    pub remote_write: Vec<argus_remote::RemoteWriteConfig>,
 }
 
 impl LoadedConfig {
@@ -64,19 +66,28 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
             "<embedded default>".to_owned(),
         ),
     };
-    let (alerting, out_of_order_window) = decode_sections(&main, &name)?;
+    let Sections {
+        alerting,
+        out_of_order_window,
+        remote_write,
+    } = decode_sections(&main, &name)?;
     Ok(LoadedConfig {
         main,
         alerting,
         out_of_order_window,
+        remote_write,
     })
 }
 
-/// Decodes the sections the scrape crate keeps raw: `alerting` and `storage`.
-pub fn decode_sections(
-    main: &Config,
-    name: &str,
-) -> anyhow::Result<(AlertingConfig, Option<PromDuration>)> {
+/// The sections the scrape crate keeps raw, decoded.
+pub struct Sections {
+    pub alerting: AlertingConfig,
+    pub out_of_order_window: Option<PromDuration>,
+    pub remote_write: Vec<argus_remote::RemoteWriteConfig>,
+}
+
+/// Decodes the sections the scrape crate keeps raw: `alerting`, `storage`, `remote_write`.
+pub fn decode_sections(main: &Config, name: &str) -> anyhow::Result<Sections> {
     let alerting = match &main.alerting {
         None => AlertingConfig::default(),
         Some(v) => serde_yaml_ng::from_value(v.clone())
@@ -90,10 +101,13 @@ pub fn decode_sections(
     if storage.exemplars.is_some() {
         tracing::warn!("storage.exemplars is accepted but exemplars are not stored.");
     }
-    Ok((
+    let remote_write = argus_remote::parse(main.remote_write.as_ref())
+        .with_context(|| format!("{name}: remote_write section"))?;
+    Ok(Sections {
         alerting,
-        storage.tsdb.and_then(|t| t.out_of_order_time_window),
-    ))
+        out_of_order_window: storage.tsdb.and_then(|t| t.out_of_order_time_window),
+        remote_write,
+    })
 }
 
 #[cfg(test)]

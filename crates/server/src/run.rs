@@ -158,6 +158,10 @@ async fn stop(app: &Arc<App>, p: Producers) {
     let _ = tokio::time::timeout(STOP_TIMEOUT, p.notifier).await;
     tracing::info!("Stopping alert manager.");
     let _ = tokio::time::timeout(STOP_TIMEOUT, app.am.stop()).await;
+    tracing::info!("Stopping remote-write queues.");
+    // Flushes what it can (bounded by the manager) and saves the send positions; what is
+    // not sent stays in the WAL and goes out after the restart.
+    app.remote.shutdown().await;
     if let Some(a) = app.adapter.write().take() {
         for t in a.tasks {
             t.abort();

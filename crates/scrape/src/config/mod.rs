@@ -462,7 +462,6 @@ impl Config {
     pub fn unsupported(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (name, section) in [
-            ("remote_write", &self.remote_write),
             ("remote_read", &self.remote_read),
             ("tracing", &self.tracing),
             ("otlp", &self.otlp),
