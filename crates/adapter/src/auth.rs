@@ -18,8 +18,8 @@
 //! otherwise `401` with a `Status` body. `/healthz`, `/livez` and `/readyz` are always
 //! open, as they are on every API server, for kubelet probes.
 //!
-//! Authorization is left to the aggregator, which checks RBAC for the metrics groups
-//! before proxying.
+//! Authorization follows in [`crate::authz`]: a `SubjectAccessReview` per request when
+//! running in a cluster, so RBAC applies even to clients that bypass the aggregator.
 
 use std::sync::Arc;
 
@@ -48,6 +48,9 @@ pub struct AuthConfig {
     pub allow_anonymous: bool,
     /// Where bearer tokens are reviewed (in-cluster API server).
     pub token_reviewer: Option<Arc<KubeClient>>,
+    /// Where requests are authorized (`SubjectAccessReview`, in-cluster API server);
+    /// `None` allows every authenticated request.
+    pub authorizer: Option<Arc<crate::authz::Authorizer>>,
 }
 
 impl Default for AuthConfig {
@@ -59,6 +62,7 @@ impl Default for AuthConfig {
             client_cert_users: false,
             allow_anonymous: false,
             token_reviewer: None,
+            authorizer: None,
         }
     }
 }

@@ -23,6 +23,9 @@ pub enum AdapterError {
     /// 401 `Unauthorized`.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403 `Forbidden` (RBAC denied the request).
+    #[error("{0}")]
+    Forbidden(String),
     /// 504 `Timeout`.
     #[error("{0}")]
     Timeout(String),
@@ -64,6 +67,7 @@ impl AdapterError {
             }
             AdapterError::BadRequest(m) => Status::failure(400, "BadRequest", m.clone()),
             AdapterError::Unauthorized(m) => Status::failure(401, "Unauthorized", m.clone()),
+            AdapterError::Forbidden(m) => Status::failure(403, "Forbidden", m.clone()),
             AdapterError::Timeout(m) => Status::failure(504, "Timeout", m.clone()),
             AdapterError::Unavailable(m) => Status::failure(503, "ServiceUnavailable", m.clone()),
             other => Status::failure(500, "InternalError", other.to_string()),

@@ -277,6 +277,48 @@ impl KubeClient {
         }))
     }
 
+    /// Asks the API server whether `user` may do `attrs` (`SubjectAccessReview`).
+    pub async fn subject_access_review(
+        &self,
+        user: &UserInfo,
+        attrs: &crate::authz::Attributes,
+    ) -> Result<bool, AdapterError> {
+        #[derive(Deserialize)]
+        struct Review {
+            status: Option<ReviewStatus>,
+        }
+        #[derive(Deserialize)]
+        struct ReviewStatus {
+            #[serde(default)]
+            allowed: bool,
+        }
+        let mut spec = serde_json::json!({
+            "user": user.username,
+            "groups": user.groups,
+        });
+        if let (Some(obj), Ok(serde_json::Value::Object(a))) =
+            (spec.as_object_mut(), serde_json::to_value(attrs))
+        {
+            obj.extend(a);
+        }
+        let body = serde_json::json!({
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": spec,
+        });
+        let req = self
+            .http
+            .post(format!(
+                "{}/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                self.base
+            ))
+            .json(&body);
+        let resp = self.send(req, "SubjectAccessReview").await?;
+        let r: Review =
+            serde_json::from_slice(&resp).map_err(|e| kube_err("SubjectAccessReview", e))?;
+        Ok(r.status.is_some_and(|s| s.allowed))
+    }
+
     /// Reads the front-proxy settings extension API servers use.
     pub async fn requestheader_config(&self) -> Result<RequestHeaderConfig, AdapterError> {
         #[derive(Deserialize)]

@@ -36,14 +36,26 @@ async fn fake_api(seen: Seen) -> String {
         Json(json!({"kind": "PodList", "apiVersion": "v1", "items": items}))
     }
     async fn review(Json(body): Json<Value>) -> Json<Value> {
-        let ok = body["spec"]["token"] == "good-token";
+        let user = match body["spec"]["token"].as_str() {
+            Some("good-token") => Some("alice"),
+            Some("bob-token") => Some("bob"),
+            _ => None,
+        };
         Json(json!({
             "kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
-            "status": if ok {
-                json!({"authenticated": true, "user": {"username": "alice", "groups": ["devs"]}})
-            } else {
-                json!({"authenticated": false})
+            "status": match user {
+                Some(u) => json!({"authenticated": true, "user": {"username": u, "groups": ["devs"]}}),
+                None => json!({"authenticated": false}),
             }
+        }))
+    }
+    // RBAC: alice may read metrics, bob may not.
+    async fn access(State(seen): State<Seen>, Json(body): Json<Value>) -> Json<Value> {
+        seen.lock().unwrap().push(format!("sar {}", body["spec"]));
+        let allowed = body["spec"]["user"] == "alice";
+        Json(json!({
+            "kind": "SubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "status": {"allowed": allowed}
         }))
     }
     async fn cm() -> Json<Value> {
@@ -57,6 +69,10 @@ async fn fake_api(seen: Seen) -> String {
     let app = Router::new()
         .route("/api/v1/namespaces/default/pods", get(pods))
         .route("/apis/authentication.k8s.io/v1/tokenreviews", post(review))
+        .route(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            post(access),
+        )
         .route(
             "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
             get(cm),
@@ -124,6 +140,7 @@ async fn label_selectors_list_pods_and_tokens_are_reviewed() {
     assert_eq!(r.status(), 200);
     let calls = seen.lock().unwrap().clone();
     assert_eq!(calls, ["pods app=web Bearer sa-token"]);
+    seen.lock().unwrap().clear();
 
     // PodMetrics with a label selector go through the same lister.
     let r = srv
@@ -144,6 +161,92 @@ async fn label_selectors_list_pods_and_tokens_are_reviewed() {
     assert_eq!(rh.allowed_names, ["front-proxy-client"]);
     assert_eq!(rh.username_headers, ["X-Remote-User"]);
     assert!(rh.client_ca_pem.unwrap().contains("BEGIN CERTIFICATE"));
+}
+
+#[tokio::test]
+async fn requests_are_authorized_with_subject_access_reviews() {
+    let seen: Seen = Arc::default();
+    let base = fake_api(seen.clone()).await;
+    let kube = Arc::new(KubeClient::new(&base, Some("sa-token".into()), None).unwrap());
+    let srv = start(
+        cluster_fixture(),
+        Setup {
+            auth: AuthConfig {
+                token_reviewer: Some(kube.clone()),
+                authorizer: Some(Arc::new(argus_adapter::authz::Authorizer::new(
+                    kube.clone(),
+                ))),
+                ..AuthConfig::default()
+            },
+            kube: Some(kube.clone()),
+            ..Setup::default()
+        },
+    )
+    .await;
+    let url = format!(
+        "{}/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests",
+        srv.url
+    );
+    let r = srv
+        .client
+        .get(&url)
+        .bearer_auth("bob-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["kind"], "Status");
+    assert_eq!(body["reason"], "Forbidden");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"bob\" cannot get resource \"pods/http_requests\" in API group \"custom.metrics.k8s.io\" in the namespace \"default\""),
+        "{body}"
+    );
+    let r = srv
+        .client
+        .get(&url)
+        .bearer_auth("good-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A second request within the cache window is not reviewed again.
+    let r = srv
+        .client
+        .get(&url)
+        .bearer_auth("good-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sars: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.starts_with("sar "))
+        .cloned()
+        .collect();
+    assert_eq!(sars.len(), 2, "{sars:?}");
+    let spec: Value = serde_json::from_str(sars[1].strip_prefix("sar ").unwrap()).unwrap();
+    assert_eq!(spec["user"], "alice");
+    assert_eq!(spec["groups"], json!(["devs"]));
+    assert_eq!(
+        spec["resourceAttributes"],
+        json!({"verb": "get", "group": "custom.metrics.k8s.io", "version": "v1beta2",
+               "resource": "pods", "subresource": "http_requests", "name": "*",
+               "namespace": "default"})
+    );
+    // Health endpoints stay open for kubelet probes.
+    let r = srv
+        .client
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

@@ -55,6 +55,10 @@ async fn auth_config(
         client_cert_users: true,
         allow_anonymous: args.adapter_allow_anonymous,
         token_reviewer: kube.cloned(),
+        // In a cluster RBAC decides, also for clients that bypass the aggregator.
+        authorizer: kube
+            .cloned()
+            .map(|k| Arc::new(argus_adapter::authz::Authorizer::new(k))),
     };
     let mut client_ca = match &args.requestheader_client_ca {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),

@@ -39,6 +39,11 @@ pub fn router(state: AdapterState) -> Router {
         .route("/openapi/v3", get(discovery::openapi_v3))
         .route("/debug/metrics/{metric}", get(debug::metric))
         .fallback(not_found)
+        // Layers run outermost-last-added: authenticate, then authorize.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::authz::authorize,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authenticate,
