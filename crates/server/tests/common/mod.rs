@@ -1,0 +1,7 @@
+//! Helpers of the PromQL differential test (`promql_differential.rs`).
+
+pub mod compare;
+pub mod data;
+pub mod peers;
+pub mod queries;
+pub mod queries_ops;
