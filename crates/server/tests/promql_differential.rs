@@ -46,7 +46,8 @@ async fn remote_write(client: &reqwest::Client, s: &Server, body: &[u8]) {
 }
 
 /// Runs one query; returns the HTTP status and body.
-async fn run(client: &reqwest::Client, s: &Server, expr: &str, kind: &Kind) -> (u16, String) {
+async fn run(client: &reqwest::Client, s: &Server, q: &Query, expr: &str) -> (u16, String) {
+    let kind = &q.kind;
     let (path, mut form) = match kind {
         Kind::Instant { time } => ("query", vec![("time", time.as_str())]),
         Kind::Range { start, end, step } => (
@@ -59,6 +60,9 @@ async fn run(client: &reqwest::Client, s: &Server, expr: &str, kind: &Kind) -> (
         ),
     };
     form.push(("query", expr));
+    for (k, v) in &q.params {
+        form.push((k, v.as_str()));
+    }
     let r = client
         .post(format!("{}/api/v1/{path}", s.base))
         .form(&form)
@@ -67,6 +71,32 @@ async fn run(client: &reqwest::Client, s: &Server, expr: &str, kind: &Kind) -> (
         .unwrap_or_else(|e| panic!("{} did not answer {expr}: {e}\n{}", s.name, s.log()));
     let status = r.status().as_u16();
     (status, r.text().await.unwrap())
+}
+
+/// Byte equality of two bodies; the error shows where they part.
+fn same_bytes(a: &str, p: &str) -> Result<(), String> {
+    if a == p {
+        return Ok(());
+    }
+    let at = a
+        .bytes()
+        .zip(p.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(p.len()));
+    let around = |s: &str| {
+        let lo = (0..=at.saturating_sub(40))
+            .rev()
+            .find(|i| s.is_char_boundary(*i));
+        let hi = (at + 40..=s.len()).find(|i| s.is_char_boundary(*i));
+        s.get(lo.unwrap_or(0)..hi.unwrap_or(s.len()))
+            .unwrap_or("")
+            .to_owned()
+    };
+    Err(format!(
+        "bodies differ at byte {at}: …{}… vs …{}…",
+        around(a),
+        around(p)
+    ))
 }
 
 fn truncate(s: &str) -> String {
@@ -134,8 +164,8 @@ async fn promql_matches_prometheus() {
     let mut failures: Vec<(Query, String)> = Vec::new();
     for q in &queries {
         let ((ah, ab), (ph, pb)) = tokio::join!(
-            run(&client, &argus, &q.argus, &q.kind),
-            run(&client, &prom, &q.prom, &q.kind)
+            run(&client, &argus, q, &q.argus),
+            run(&client, &prom, q, &q.prom)
         );
         let pa = parse(ph, &pb).unwrap_or_else(|e| panic!("prometheus: {e}"));
         if q.is_range() {
@@ -150,7 +180,15 @@ async fn promql_matches_prometheus() {
             tally.non_empty += 1;
         }
         let verdict = parse(ah, &ab)
-            .and_then(|aa: Answer| compare(&aa, &pa, q.order, q.is_range(), q.same_message));
+            .and_then(|aa: Answer| compare(&aa, &pa, q.order, q.is_range(), q.same_message))
+            // Errors are compared by type and, where asked, message; bytes only for successes.
+            .and_then(|()| {
+                if q.raw && !pa.is_err() {
+                    same_bytes(&ab, &pb)
+                } else {
+                    Ok(())
+                }
+            });
         if filter.is_some() {
             eprintln!("QUERY {}\n  argus: {ab}\n  prometheus: {pb}", q.describe());
         }
@@ -190,4 +228,56 @@ async fn promql_matches_prometheus() {
         failures.len(),
         list.join("\n")
     );
+}
+
+/// The comparison itself must catch differences, or a passing run proves nothing.
+#[test]
+fn comparison_catches_differences() {
+    use common::compare::{close, Order};
+    let vec = |pairs: &[(&str, &str)]| {
+        let items: Vec<String> = pairs
+            .iter()
+            .map(|(l, v)| format!(r#"{{"metric":{{"i":"{l}"}},"value":[10.5,"{v}"]}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+            items.join(",")
+        );
+        parse(200, &body).unwrap()
+    };
+    let same = |a: &Answer, p: &Answer, o| compare(a, p, o, false, false).is_ok();
+    let base = vec(&[("a", "1"), ("b", "2")]);
+    assert!(same(&base, &vec(&[("b", "2"), ("a", "1")]), Order::Any));
+    assert!(!same(
+        &base,
+        &vec(&[("b", "2"), ("a", "1")]),
+        Order::ByValue
+    ));
+    assert!(!same(&base, &vec(&[("a", "1"), ("b", "2.1")]), Order::Any));
+    assert!(!same(&base, &vec(&[("a", "1"), ("c", "2")]), Order::Any));
+    assert!(!same(&base, &vec(&[("a", "1")]), Order::Any));
+    // Equal numbers written differently are a difference too.
+    assert!(!same(
+        &vec(&[("a", "1e+06")]),
+        &vec(&[("a", "1000000")]),
+        Order::Any
+    ));
+    assert!(same(
+        &vec(&[("a", "NaN")]),
+        &vec(&[("a", "NaN")]),
+        Order::Any
+    ));
+    assert!(close("1", "1.0000000000001") && !close("1", "1.00001"));
+    assert!(!close("+Inf", "-Inf") && !close("NaN", "0"));
+    let err = |t: &str| {
+        parse(
+            400,
+            &format!(r#"{{"status":"error","errorType":"{t}","error":"x"}}"#),
+        )
+        .unwrap()
+    };
+    assert!(same(&err("bad_data"), &err("bad_data"), Order::Any));
+    assert!(!same(&err("bad_data"), &err("execution"), Order::Any));
+    assert!(!same(&err("bad_data"), &base, Order::Any));
+    assert!(same_bytes("ab", "ab").is_ok() && same_bytes("ab", "ac").is_err());
 }

@@ -318,6 +318,69 @@ impl Gen {
         }
     }
 
+    /// Classic histograms that break the rules: a non-monotonic bucket, two spellings of one
+    /// bound (`0.5`, `0.50`), and one without a `+Inf` bucket.
+    fn odd_histograms(&mut self) {
+        let cases: [(&str, &[(&str, f64)]); 4] = [
+            (
+                "nonmono",
+                &[("0.1", 1.0), ("0.5", 3.0), ("1", 2.0), ("+Inf", 5.0)],
+            ),
+            (
+                "dup_le",
+                &[("0.5", 1.0), ("0.50", 2.0), ("1", 4.0), ("+Inf", 5.0)],
+            ),
+            ("no_inf", &[("0.1", 1.0), ("1", 3.0)]),
+            (
+                "sci_le",
+                &[("1e-3", 1.0), ("1e+00", 2.0), ("1.5E1", 3.0), ("+Inf", 3.5)],
+            ),
+        ];
+        for (case, buckets) in cases {
+            let grid = Grid::new(&mut self.rng, self.start_ms);
+            let mut n = 1e4;
+            let mut series: Vec<Vec<(i64, f64)>> = vec![vec![]; buckets.len()];
+            for t in &grid.times {
+                for (s, (_, weight)) in series.iter_mut().zip(buckets.iter()) {
+                    s.push((*t, n * weight));
+                }
+                n += self.rng.int(1, 20) as f64;
+            }
+            for ((le, _), s) in buckets.iter().zip(series) {
+                let l = labels(
+                    "odd_histogram_bucket",
+                    &[("job", "odd"), ("case", case), ("le", le)],
+                );
+                self.push(l, s);
+            }
+        }
+    }
+
+    /// Label values that JSON must escape (quotes, backslash, control and HTML characters,
+    /// non-ASCII), to compare the bytes of the answers.
+    fn weird_labels(&mut self) {
+        let grid = Grid::new(&mut self.rng, self.start_ms);
+        let values = [
+            ("quote", "say \"hi\" \\ back"),
+            ("html", "/a?b=1&c=<2>"),
+            ("unicode", "ünïcödé ✓ \u{1F600}"),
+            ("control", "tab\there\u{7}bell"),
+        ];
+        for (kind, v) in values {
+            let s = grid
+                .times
+                .iter()
+                .enumerate()
+                .map(|(k, t)| (*t, k as f64 * 0.25))
+                .collect();
+            let l = labels(
+                "weird_labels",
+                &[("job", "weird"), ("kind", kind), ("v", v)],
+            );
+            self.push(l, s);
+        }
+    }
+
     fn summaries(&mut self) {
         for job in ["api", "web"] {
             for instance in ["i-0", "i-1", "i-2"] {
@@ -400,6 +463,8 @@ pub fn generate(seed: u64, now_ms: i64, end_before_ms: i64) -> Data {
     g.nans();
     g.histograms();
     g.summaries();
+    g.odd_histograms();
+    g.weird_labels();
     g.lifecycle();
     Data {
         start_ms,

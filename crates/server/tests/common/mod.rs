@@ -4,4 +4,5 @@ pub mod compare;
 pub mod data;
 pub mod peers;
 pub mod queries;
+pub mod queries_edge;
 pub mod queries_ops;

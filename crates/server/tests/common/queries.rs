@@ -51,6 +51,10 @@ pub struct Query {
     pub order: Order,
     /// Compare error messages too, not just the error type.
     pub same_message: bool,
+    /// Extra request parameters (`timeout`, ...).
+    pub params: Vec<(&'static str, String)>,
+    /// Compare the response bodies byte for byte (for answers whose order is defined).
+    pub raw: bool,
 }
 
 impl Query {
@@ -142,6 +146,8 @@ impl Builder<'_> {
                 kind,
                 order,
                 same_message: msg,
+                params: Vec::new(),
+                raw: false,
             });
         }
     }
@@ -394,6 +400,7 @@ pub fn build(times: &Times) -> Vec<Query> {
     aggregations(&mut b);
     histograms(&mut b);
     operators(&mut OpsBuilder(&mut b));
+    super::queries_edge::edge_cases(&mut OpsBuilder(&mut b));
     b.out
 }
 
@@ -425,5 +432,21 @@ impl OpsBuilder<'_, '_> {
             time: time.to_owned(),
         }];
         self.0.push(e, e, k, Order::Any, true);
+    }
+    /// At the default instants and ranges, comparing the bodies byte for byte: for answers
+    /// with one series, scalars and strings, whose bytes are fully defined.
+    pub fn raw(&mut self, e: &str) {
+        let from = self.0.out.len();
+        self.0.q(e);
+        for q in self.0.out.iter_mut().skip(from) {
+            q.raw = true;
+        }
+    }
+    /// One instant query at the end of the data with extra request parameters.
+    pub fn with_params(&mut self, e: &str, params: &[(&'static str, &str)], msg: bool) {
+        self.0.error(e, msg);
+        if let Some(q) = self.0.out.last_mut() {
+            q.params = params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        }
     }
 }
