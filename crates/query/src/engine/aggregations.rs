@@ -342,7 +342,11 @@ impl Evaluator<'_, '_> {
             let mut index: HashMap<Labels, usize> = HashMap::new();
             for e in v.first().map(Vec::as_slice).unwrap_or(&[]) {
                 let mut b = LabelsBuilder::from(&e.metric);
-                b.set(&label, &argus_model::api::format_value(e.f));
+                // Go's FormatFloat(f, 'f', -1, 64): never an exponent, unlike the API's
+                // sample values (`1e+21` there, `1000000000000000000000` here).
+                let mut text = String::new();
+                argus_model::gofloat::write_f(e.f, &mut text);
+                b.set(&label, &text);
                 let m = grouping_labels(&b.build(), &grouping, without);
                 let n = counts.len();
                 let i = *index.entry(m.clone()).or_insert(n);

@@ -94,6 +94,8 @@ const AFTER: i64 = 2900;
 const GONE: i64 = 3100;
 /// Just after `http_requests_total{instance="i-3"}` started.
 const LATE_START: i64 = 1460;
+/// Before the first sample.
+const BEFORE: i64 = -100;
 
 impl Times {
     pub fn new(start_ms: i64) -> Self {
@@ -108,7 +110,7 @@ impl Times {
 
     fn instants(&self, all: bool) -> Vec<Kind> {
         let secs: &[i64] = if all {
-            &[END, MID, EARLY, AFTER, GONE, LATE_START]
+            &[END, MID, EARLY, AFTER, GONE, LATE_START, BEFORE]
         } else {
             &[END, MID, EARLY]
         };
@@ -441,6 +443,13 @@ impl OpsBuilder<'_, '_> {
         for q in self.0.out.iter_mut().skip(from) {
             q.raw = true;
         }
+    }
+    /// An error expected from both, each under its name for the function.
+    pub fn renamed_error(&mut self, argus: &str, prom: &str) {
+        let k = vec![Kind::Instant {
+            time: self.0.times.at(END),
+        }];
+        self.0.push(argus, prom, k, Order::Any, false);
     }
     /// One instant query at the end of the data with extra request parameters.
     pub fn with_params(&mut self, e: &str, params: &[(&'static str, &str)], msg: bool) {

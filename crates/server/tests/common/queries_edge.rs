@@ -190,6 +190,80 @@ fn raw_bodies(b: &mut OpsBuilder) {
     }
 }
 
+/// Math at the edges of the float domain, empty inputs, and functions of function results.
+fn math_edges(b: &mut OpsBuilder) {
+    for e in [
+        "2 ^ 1024",
+        "-(2 ^ 1024)",
+        "exp(vector(1000))",
+        "ln(vector(0))",
+        "log2(vector(-1))",
+        "sqrt(vector(-1))",
+        "asin(vector(2))",
+        "acosh(vector(0.5))",
+        "atanh(vector(1))",
+        "deg(vector(1/0))",
+        "sgn(vector(0))",
+        "floor(vector(-0.5))",
+        "ceil(vector(-0.5))",
+        "ceil(-temperature_celsius / 1000)",
+        "-vector(0)",
+        "vector(0) * -1",
+        "round(vector(-0.4))",
+        "round(vector(2.5))",
+        "round(vector(-2.5))",
+        "round(temperature_celsius, 0)",
+        "round(temperature_celsius, 0.3)",
+        "abs(vector(-0))",
+        "vector(-0) == bool vector(0)",
+        "clamp(temperature_celsius, NaN, 5)",
+        "clamp_min(temperature_celsius, NaN)",
+        "timestamp(rate(http_requests_total[5m]))",
+        "timestamp(sum(up))",
+        "timestamp(vector(time()))",
+        "sum(nonexistent)",
+        "count(nonexistent)",
+        "vector(scalar(nonexistent))",
+        "sort(nonexistent)",
+        "absent(nonexistent) * 5",
+        r#"absent({__name__=~"nonexistent.*", job="x"})"#,
+        "absent_over_time(up[5m] offset 1h)",
+        "present_over_time(nonexistent[5m])",
+        "last_over_time(nan_gauge[1m])",
+        r#"count_values("v", vector(1e21))"#,
+        r#"count_values("v", vector(1e-7))"#,
+        r#"count_values("v", vector(123456789.123))"#,
+        r#"count_values("v", -vector(0))"#,
+        r#"label_join(up, "x", "", "job", "instance")"#,
+        "1 < bool queue_depth",
+        "queue_depth >= bool on(job, instance) group_left up",
+        "up + on(__name__, job, instance) up",
+        "memory_usage_bytes and on(job) up",
+        "up unless ignoring(instance) queue_depth",
+        "max_over_time(up[2h])",
+        "rate(http_requests_total[1h])",
+        "count_over_time(stale_gauge[1h])",
+        "quantile_over_time(NaN, temperature_celsius[5m])",
+        "scalar(time())",
+        "vector(1) + vector(1)",
+        "queue_depth % 0",
+        "queue_depth % -2",
+        "-queue_depth % 4",
+        "temperature_celsius ^ 0.5",
+        "(-temperature_celsius) ^ 2 ^ 0.5",
+    ] {
+        b.q(e);
+    }
+    b.renamed_error(
+        "double_exponential_smoothing(queue_depth[5m], 1.5, 0.5)",
+        "holt_winters(queue_depth[5m], 1.5, 0.5)",
+    );
+    b.renamed_error(
+        "double_exponential_smoothing(queue_depth[5m], 0.5, 0)",
+        "holt_winters(queue_depth[5m], 0.5, 0)",
+    );
+}
+
 /// Request parameters other than the query and times.
 fn params(b: &mut OpsBuilder) {
     b.with_params("up", &[("timeout", "10s")], true);
@@ -201,6 +275,7 @@ fn params(b: &mut OpsBuilder) {
 /// Every edge case.
 pub fn edge_cases(b: &mut OpsBuilder) {
     raw_bodies(b);
+    math_edges(b);
     params(b);
     selectors(b);
     nan_and_inf(b);
