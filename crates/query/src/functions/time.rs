@@ -76,7 +76,7 @@ pub(crate) fn is_date_function(name: &str) -> bool {
 }
 
 /// Go's `int64(f)` as it behaves on amd64: NaN and out-of-range values become MinInt64.
-fn go_int64(f: f64) -> i64 {
+pub(crate) fn go_int64(f: f64) -> i64 {
     // i64::MAX as f64 rounds up to 2^63, which is out of range.
     if f.is_nan() || !(-(2f64.powi(63))..2f64.powi(63)).contains(&f) {
         i64::MIN

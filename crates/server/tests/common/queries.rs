@@ -108,6 +108,39 @@ impl Times {
         format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
     }
 
+    /// The same instant as [`Times::at`] in RFC 3339, with a UTC offset of `offset_min`.
+    pub fn rfc3339(&self, s: i64, offset_min: i64) -> String {
+        let ms = self.start_ms + s * 1000 + 500 + offset_min * 60_000;
+        let (secs, frac) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+        // Days to civil date (Howard Hinnant's algorithm).
+        let z = secs.div_euclid(86_400) + 719_468;
+        let sod = secs.rem_euclid(86_400);
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        let zone = if offset_min == 0 {
+            "Z".to_owned()
+        } else {
+            let sign = if offset_min < 0 { '-' } else { '+' };
+            format!(
+                "{sign}{:02}:{:02}",
+                offset_min.abs() / 60,
+                offset_min.abs() % 60
+            )
+        };
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:03}{zone}",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        )
+    }
+
     fn instants(&self, all: bool) -> Vec<Kind> {
         let secs: &[i64] = if all {
             &[END, MID, EARLY, AFTER, GONE, LATE_START, BEFORE]
@@ -427,6 +460,10 @@ impl OpsBuilder<'_, '_> {
     }
     pub fn range_error(&mut self, e: &str, start: String, end: String, step: &str, msg: bool) {
         self.0.range_error(e, start, end, step, msg)
+    }
+    /// RFC 3339 form of a time `s` seconds after the data start.
+    pub fn rfc3339(&self, s: i64, offset_min: i64) -> String {
+        self.0.times.rfc3339(s, offset_min)
     }
     /// Instant queries with a raw `time` parameter.
     pub fn at_time(&mut self, e: &str, time: &str) {

@@ -270,6 +270,43 @@ fn params(b: &mut OpsBuilder) {
     b.with_params("up", &[("timeout", "abc")], true);
     b.with_params("up", &[("timeout", "-1s")], false);
     b.with_params("up", &[("stats", "all")], true);
+    // Times in RFC 3339, with and without a UTC offset, and odd numeric spellings; times
+    // outside 1678–2262 wrap around in Prometheus (see argus-query's api/query_time.rs).
+    // An empty time means "now", which differs between two requests: left out.
+    let end = b.rfc3339(2690, 0);
+    b.at_time("memory_usage_bytes", &end);
+    b.at_time("rate(http_requests_total[5m])", &b.rfc3339(1700, 90));
+    b.at_time("queue_depth", &b.rfc3339(900, -330));
+    let num = b.at(2690);
+    let sci = format!("{}e-3", num.replace('.', ""));
+    b.at_time("memory_usage_bytes", &sci);
+    for t in [
+        "Inf",
+        "-Inf",
+        "NaN",
+        "1e100",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "2023-11-14 22:13:20",
+        "-292273086-05-16T16:47:06Z",
+        "292277025-08-18T07:12:54.999999999Z",
+        "1e19",
+        "-9223372036.855",
+    ] {
+        b.at_time("vector(1)", t);
+    }
+    let (s, e) = (b.rfc3339(300, 0), b.rfc3339(2900, 60));
+    b.range_error(
+        "rate(http_requests_total[5m])",
+        s.clone(),
+        e.clone(),
+        "1m30s",
+        true,
+    );
+    b.range_error("queue_depth", s.clone(), e.clone(), "1.5e1", true);
+    b.range_error("queue_depth", s.clone(), e.clone(), "0.001", true);
+    b.range_error("queue_depth", s.clone(), e.clone(), "", true);
+    b.range_error("queue_depth", s, String::new(), "60", true);
 }
 
 /// Every edge case.

@@ -326,8 +326,44 @@ fn errors(b: &mut OpsBuilder) {
     b.at_time("time()", "-1.5");
 }
 
+/// `@` mixed with step-varying parts, grouping corner cases, and aggregation parameters
+/// that change from step to step.
+fn mixed(b: &mut OpsBuilder) {
+    for e in [
+        "queue_depth @ start() + time()",
+        "timestamp(queue_depth @ end())",
+        "absent(up @ start())",
+        "scalar(sum(queue_depth @ end()))",
+        "max_over_time(rate(http_requests_total[1m] @ end())[10m:1m])",
+        "changes(queue_depth[5m:1m] @ start())",
+        "sum_over_time(queue_depth[5m:1m] @ end() offset 1m)",
+        "queue_depth @ end() > on(job, instance) queue_depth",
+        "rate(http_requests_total[5m] offset -2m)",
+        "sort_desc(memory_usage_bytes)",
+        "sum by (nonexistent) (up)",
+        "sum without (__name__) (up)",
+        "count without (job, instance) (up)",
+        "group by (version) (build_info)",
+        "topk by (job) (1, memory_usage_bytes)",
+        "quantile by (zone) (0.5, temperature_celsius)",
+        "stddev by (job) (queue_depth)",
+        "stdvar without (instance) (queue_depth)",
+        "topk(scalar(vector(2)), memory_usage_bytes)",
+        r#"quantile(scalar(up{job="web",instance="i-1"}) * 0.5, memory_usage_bytes)"#,
+        r#"topk(scalar(queue_depth{job="api",instance="i-0"}), memory_usage_bytes)"#,
+        r#"bottomk(scalar(up{job="web",instance="i-1"}), memory_usage_bytes)"#,
+        r#"count_values by (job) ("v", up)"#,
+        "avg by (job) (up == 1)",
+        "max by (job) (rate(http_requests_total[2m]) > 0.4)",
+        "sum(rate(http_requests_total[5m])) by (job) / ignoring(job) group_left sum(rate(http_requests_total[5m]))",
+    ] {
+        b.q(e);
+    }
+}
+
 /// Every hand-written query.
 pub fn operators(b: &mut OpsBuilder) {
+    mixed(b);
     binary(b);
     modifiers(b);
     functions(b);
