@@ -73,6 +73,12 @@ async fn run(client: &reqwest::Client, s: &Server, q: &Query, expr: &str) -> (u1
     (status, r.text().await.unwrap())
 }
 
+/// The status and error type of a failed metadata answer; `None` for a success.
+fn parse_meta(http: u16, body: &str) -> Option<(u16, String)> {
+    let j: serde_json::Value = serde_json::from_str(body).ok()?;
+    (j["status"] != "success").then(|| (http, j["errorType"].as_str().unwrap_or("").to_owned()))
+}
+
 /// Byte equality of two bodies; the error shows where they part.
 fn same_bytes(a: &str, p: &str) -> Result<(), String> {
     if a == p {
@@ -202,6 +208,37 @@ async fn promql_matches_prometheus() {
             failures.push((q.clone(), why));
         }
     }
+    // The metadata endpoints answer sorted lists: compare them byte for byte (errors by
+    // status and type).
+    let mut metadata_failures = Vec::new();
+    let meta = common::metadata::requests(&Times::new(data.start_ms));
+    if filter.is_none() {
+        for path in &meta {
+            let get = |s: &Server| {
+                let url = format!("{}{path}", s.base);
+                let client = client.clone();
+                async move {
+                    let r = client.get(url).send().await.unwrap();
+                    (r.status().as_u16(), r.text().await.unwrap())
+                }
+            };
+            let ((ah, ab), (ph, pb)) = tokio::join!(get(&argus), get(&prom));
+            let verdict = match (parse_meta(ah, &ab), parse_meta(ph, &pb)) {
+                (Some(a), Some(p)) if a == p => Ok(()),
+                (Some(a), Some(p)) => Err(format!("error {a:?} vs {p:?}")),
+                (None, None) => same_bytes(&ab, &pb),
+                _ => Err("one failed, the other did not".to_owned()),
+            };
+            if let Err(why) = verdict {
+                eprintln!(
+                    "DIFF GET {path}\n  {why}\n  argus      ({ah}): {}\n  prometheus ({ph}): {}",
+                    truncate(&ab),
+                    truncate(&pb)
+                );
+                metadata_failures.push(format!("  GET {path}\n    {why}"));
+            }
+        }
+    }
     let total = queries.len();
     eprintln!(
         "compared {total} queries: {} instant, {} range, {} failing on Prometheus; \
@@ -218,14 +255,21 @@ async fn promql_matches_prometheus() {
         "only {} of {total} queries returned data: is the ingestion broken?",
         tally.non_empty
     );
-    let list: Vec<String> = failures
+    eprintln!(
+        "compared {} metadata requests; {} differ",
+        meta.len(),
+        metadata_failures.len()
+    );
+    let mut list: Vec<String> = failures
         .iter()
         .map(|(q, why)| format!("  {}\n    {why}", q.describe()))
         .collect();
+    list.extend(metadata_failures);
     assert!(
-        failures.is_empty(),
-        "{} of {total} queries differ from Prometheus:\n{}",
+        list.is_empty(),
+        "{} of {total} queries and {} metadata requests differ from Prometheus:\n{}",
         failures.len(),
+        list.len() - failures.len(),
         list.join("\n")
     );
 }

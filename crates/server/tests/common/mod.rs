@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod data;
+pub mod metadata;
 pub mod peers;
 pub mod queries;
 pub mod queries_edge;

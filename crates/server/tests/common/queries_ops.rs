@@ -125,6 +125,8 @@ fn functions(b: &mut OpsBuilder) {
         r#"label_replace(up, "job", "", "job", "api")"#,
         r#"label_replace(rate(http_requests_total[5m]), "__name__", "renamed", "", "")"#,
         r#"label_replace(http_requests_total, "m", "${1}X", "method", "(g)et")"#,
+        r#"label_replace(up, "__name__", "", "", "")"#,
+        r#"label_replace(up, "__name__", "x_$1", "job", "(.*)")"#,
         r#"label_join(up, "foo", ",", "job", "instance")"#,
         r#"label_join(up, "foo", "-")"#,
         r#"label_join(up, "job", "", "instance")"#,
@@ -294,7 +296,7 @@ fn errors(b: &mut OpsBuilder) {
         ),
         (r#"count_values("", up)"#, true),
         (r#"label_replace(up, "", "", "job", "")"#, true),
-        (r#"label_replace(up, "a", "", "job", "(")"#, false),
+        (r#"label_replace(up, "a", "", "job", "(")"#, true),
         (r#"label_join(up, "", ",", "job")"#, true),
         (
             "rate(http_requests_total[5m]) or ignoring(code, method) up",
