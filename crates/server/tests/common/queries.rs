@@ -18,13 +18,25 @@
 //!   here has one.
 //! - Rate extrapolation when a window starts before a series' first sample and the zero
 //!   point of the counter lies between half and 1.1 sampling intervals before it: a 2024
-//!   change swapped the order of the two limits (prometheus/prometheus#13725). The data's counters
-//!   start at 0 or at large values, where both orders agree.
+//!   change swapped the order of the two limits (prometheus/prometheus#13725). The data's
+//!   counters start at 0 or at large values, where both orders agree.
 //! - topk/bottomk among equal values or NaNs: since 2.44 the candidate heap is updated in
 //!   place and a NaN no longer displaces a NaN (prometheus/prometheus#12190), so 2.42 may
 //!   keep a different one of several tied series. Only tie-free inputs are compared.
 //! - Warnings and info annotations: 3.x reports many that 2.42 lacks (e.g. "metric might not
 //!   be a counter"); only `data` and errors are compared.
+//! - `atan2` keeps `__name__` in 2.42 and drops it since 2.46 (prometheus/prometheus#12595):
+//!   compared on operands without a name (`queries_ops`).
+//! - Error wording that differs by design, compared by type only: range-query errors carry
+//!   the `invalid parameter "query": ` prefix since 2.44 (prometheus/prometheus#12248);
+//!   3.x's duration-expression parser words offset/range errors differently ("expected
+//!   number or duration"); regex errors quote each engine's own diagnostics.
+//! - Accepted by 3.x, refused by 2.42, so not compared: any UTF-8 label name (in
+//!   `count_values`, `label_replace`, `label_join`, quoted names in `by (...)`), and zero
+//!   duration literals (`[0s]`, `[1m:0s]`), see `queries_ops` and `queries_edge`.
+//! - Byte-for-byte comparison of sums across series: `sum` uses Kahan summation since 2024
+//!   (prometheus/prometheus#14074), so last digits may differ; values stay within 1e-9.
+//! - An empty `time` (now) differs between two requests by the clock.
 
 use super::compare::Order;
 
