@@ -212,6 +212,21 @@ impl Builder<'_> {
         self.push(e, e, k, Order::Any, false);
     }
 
+    /// Only where every window of up to 10m lies inside the data.
+    fn inside(&mut self, e: &str) {
+        let t = self.times;
+        let mut k: Vec<Kind> = [END, MID, LATE_START]
+            .iter()
+            .map(|s| Kind::Instant { time: t.at(*s) })
+            .collect();
+        k.push(Kind::Range {
+            start: t.at(900),
+            end: t.at(2690),
+            step: "60".to_owned(),
+        });
+        self.push(e, e, k, Order::Any, false);
+    }
+
     /// The order of the instant vector matters (range results are sorted by labels).
     fn ordered(&mut self, e: &str) {
         self.push(e, e, self.times.instants(false), Order::ByValue, false);
@@ -313,6 +328,33 @@ fn range_functions(b: &mut Builder) {
     b.q("rate(http_requests_total[15s])");
     b.q("irate(http_requests_total[20s])");
     b.q("increase(request_duration_seconds_bucket[2m])");
+    // Counter functions over gauges (drops read as resets). Their windows stay inside the
+    // data: one reaching before the first sample hits the #13725 extrapolation change
+    // whenever the gauge's first value is small (see the module docs).
+    for e in [
+        "rate(temperature_celsius[5m])",
+        "increase(temperature_celsius[10m])",
+        "rate(queue_depth[10m])",
+    ] {
+        b.inside(e);
+    }
+    // Windows so short they hold one sample or no increase.
+    for e in [
+        "irate(temperature_celsius[1m])",
+        "resets(temperature_celsius[10m])",
+        "delta(http_requests_total[10m])",
+        "idelta(http_requests_total[1m])",
+        "deriv(http_requests_total[10m])",
+        "predict_linear(http_requests_total[10m], 3600)",
+        "histogram_quantile(0.5, rate(request_duration_seconds_bucket[20s]))",
+        "stddev_over_time(queue_depth[20s])",
+        "changes(queue_depth[20s])",
+        "quantile_over_time(0.5, queue_depth[20s])",
+        "rate(queue_depth[20s])",
+        "deriv(queue_depth[20s])",
+    ] {
+        b.q(e);
+    }
     for e in [
         "absent_over_time(stale_gauge[5m])",
         r#"absent_over_time(stale_gauge{instance="b-0"}[2m])"#,
