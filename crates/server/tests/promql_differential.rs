@@ -2,7 +2,10 @@
 //!
 //! Both servers start empty on loopback, receive the same remote-write requests of seeded
 //! data (see `common::data`), and answer the same instant and range queries through their
-//! HTTP APIs (see `common::queries`). Every answer pair must agree: status and error type,
+//! HTTP APIs (see `common::queries`). A second Argus answers the same queries from the same
+//! samples persisted to 10-minute blocks (see `common::blocks`), so the block read path is
+//! held to Prometheus too; the metadata endpoints are compared for the head-fed Argus
+//! (`common::metadata`). Every answer pair must agree: status and error type,
 //! result type, label sets, order where Prometheus defines one, timestamps, and values
 //! within 1e-9 relative. Any difference fails the test with the list of differing queries.
 //!
@@ -21,7 +24,9 @@ use std::time::Duration;
 
 use common::compare::{compare, parse, Answer};
 use common::data::generate;
-use common::peers::{prometheus_available, start_argus, start_prometheus, wait_ready, Server};
+use common::peers::{
+    prometheus_available, server_dir, start_argus, start_prometheus, wait_ready, Server,
+};
 use common::queries::{build, Kind, Query, Times};
 
 const SEED: u64 = 0x5eed_a7a5;
@@ -132,11 +137,6 @@ async fn promql_matches_prometheus() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let mut argus = start_argus();
-    let mut prom = start_prometheus();
-    wait_ready(&client, &mut argus).await;
-    wait_ready(&client, &mut prom).await;
-
     // The data ends 90 s before now: inside the hour behind the newest sample that
     // Prometheus' head accepts, and sent in time order.
     let now_ms = i64::try_from(
@@ -147,6 +147,17 @@ async fn promql_matches_prometheus() {
     )
     .unwrap();
     let data = generate(SEED, now_ms, 90_000);
+    // Two Argus: one fed by remote write (answers from its head), one started on the same
+    // samples already persisted to 10-minute blocks (answers from blocks).
+    let mut argus = start_argus("argus", server_dir());
+    let blocks_dir = server_dir();
+    common::blocks::write(&data, &blocks_dir.path().join("data"));
+    let mut argus_blocks = start_argus("argus-blocks", blocks_dir);
+    let mut prom = start_prometheus();
+    wait_ready(&client, &mut argus).await;
+    wait_ready(&client, &mut argus_blocks).await;
+    wait_ready(&client, &mut prom).await;
+
     let requests = data.requests(5 * 60_000);
     for body in &requests {
         remote_write(&client, &argus, body).await;
@@ -169,8 +180,9 @@ async fn promql_matches_prometheus() {
     let mut tally = Tally::default();
     let mut failures: Vec<(Query, String)> = Vec::new();
     for q in &queries {
-        let ((ah, ab), (ph, pb)) = tokio::join!(
+        let ((ah, ab), (bh, bb), (ph, pb)) = tokio::join!(
             run(&client, &argus, q, &q.argus),
+            run(&client, &argus_blocks, q, &q.argus),
             run(&client, &prom, q, &q.prom)
         );
         let pa = parse(ph, &pb).unwrap_or_else(|e| panic!("prometheus: {e}"));
@@ -185,31 +197,36 @@ async fn promql_matches_prometheus() {
         if pa.has_samples() {
             tally.non_empty += 1;
         }
-        let verdict = parse(ah, &ab)
-            .and_then(|aa: Answer| compare(&aa, &pa, q.order, q.is_range(), q.same_message))
-            // Errors are compared by type and, where asked, message; bytes only for successes.
-            .and_then(|()| {
-                if q.raw && !pa.is_err() {
-                    same_bytes(&ab, &pb)
-                } else {
-                    Ok(())
-                }
-            });
-        if filter.is_some() {
-            eprintln!("QUERY {}\n  argus: {ab}\n  prometheus: {pb}", q.describe());
-        }
-        if let Err(why) = verdict {
-            eprintln!(
-                "DIFF {}\n  {why}\n  argus      ({ah}): {}\n  prometheus ({ph}): {}",
-                q.describe(),
-                truncate(&ab),
-                truncate(&pb)
-            );
-            failures.push((q.clone(), why));
+        for (name, h, b) in [("argus", ah, &ab), ("argus-blocks", bh, &bb)] {
+            let verdict = parse(h, b)
+                .and_then(|a: Answer| compare(&a, &pa, q.order, q.is_range(), q.same_message))
+                // Errors are compared by type and, where asked, message; bytes only for
+                // successes.
+                .and_then(|()| {
+                    if q.raw && !pa.is_err() {
+                        same_bytes(b, &pb)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if filter.is_some() {
+                eprintln!("QUERY {}\n  {name}: {b}\n  prometheus: {pb}", q.describe());
+            }
+            if let Err(why) = verdict {
+                eprintln!(
+                    "DIFF {name}: {}\n  {why}\n  {name} ({h}): {}\n  prometheus ({ph}): {}",
+                    q.describe(),
+                    truncate(b),
+                    truncate(&pb)
+                );
+                failures.push((q.clone(), format!("{name}: {why}")));
+            }
         }
     }
     // The metadata endpoints answer sorted lists: compare them byte for byte (errors by
-    // status and type).
+    // status and type). Only the head-fed Argus: label lookups under a time range work at
+    // index granularity (whole blocks, the whole head), so a block layout differing from
+    // Prometheus' single head gives different, equally correct lists.
     let mut metadata_failures = Vec::new();
     let meta = common::metadata::requests(&Times::new(data.start_ms));
     if filter.is_none() {

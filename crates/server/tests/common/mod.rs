@@ -1,5 +1,6 @@
 //! Helpers of the PromQL differential test (`promql_differential.rs`).
 
+pub mod blocks;
 pub mod compare;
 pub mod data;
 pub mod metadata;

@@ -63,8 +63,7 @@ fn free_port() -> u16 {
 /// step of subqueries written without one (`x[10m:]`), so both servers must agree on it.
 const CONFIG: &str = "global:\n  scrape_interval: 15s\n  evaluation_interval: 1m\n";
 
-fn spawn(name: &'static str, bin: &str, extra: &[&str]) -> Server {
-    let dir = tempfile::tempdir().unwrap();
+fn spawn(name: &'static str, bin: &str, extra: &[&str], dir: tempfile::TempDir) -> Server {
     let config = dir.path().join("config.yml");
     std::fs::write(&config, CONFIG).unwrap();
     let port = free_port();
@@ -92,12 +91,19 @@ fn spawn(name: &'static str, bin: &str, extra: &[&str]) -> Server {
     }
 }
 
-/// Starts Argus with its remote-write receiver (on by default) and no adapter listener.
-pub fn start_argus() -> Server {
+/// A fresh directory for a server; its TSDB goes to `data/` inside.
+pub fn server_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Starts Argus with its remote-write receiver (on by default) and no adapter listener, on
+/// the TSDB in `dir/data` (empty, or prepared by the caller).
+pub fn start_argus(name: &'static str, dir: tempfile::TempDir) -> Server {
     spawn(
-        "argus",
+        name,
         env!("CARGO_BIN_EXE_argus"),
         &["--adapter.listen-address="],
+        dir,
     )
 }
 
@@ -107,6 +113,7 @@ pub fn start_prometheus() -> Server {
         "prometheus",
         PROMETHEUS,
         &["--web.enable-remote-write-receiver"],
+        server_dir(),
     )
 }
 
