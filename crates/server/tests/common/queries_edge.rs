@@ -264,6 +264,52 @@ fn math_edges(b: &mut OpsBuilder) {
     );
 }
 
+/// The lexer: comments, whitespace, string escapes, durations, keywords as names.
+fn lexing(b: &mut OpsBuilder) {
+    for e in [
+        "up # a comment",
+        "sum(\n  up\n) by (job)",
+        "\tup\r\n",
+        r#"weird_labels{v=~".*✓.*"}"#,
+        r#"weird_labels{v="say \"hi\" \\ back"}"#,
+        r#"weird_labels{v='say "hi" \\ back'}"#,
+        "weird_labels{v=`/a?b=1&c=<2>`}",
+        r#"label_replace(vector(1), "x", "\u00e9\x41\101\t", "", "")"#,
+        r#"label_replace(vector(1), "x", '\'single\'', "", "")"#,
+        r#"label_replace(vector(1), "x", `raw \n`, "", "")"#,
+        "count_over_time(up[1h30m])",
+        "count_over_time(up[5m30s])",
+        "count_over_time(up[100ms])",
+        "count_over_time(up[1d])",
+        "count_over_time(up[1w])",
+        "count_over_time(up[1y])",
+        "up offset 1m30s",
+        "sum by (by) (up)",
+        "count by (start, end, offset) (up)",
+        r#"{__name__="on"}"#,
+        "job:up:sum",
+        "sum without (bool) (up)",
+    ] {
+        b.q(e);
+    }
+    for e in [
+        "count_over_time(up[1.5m])",
+        "up[5m] offset 1.5h",
+        r#""\q""#,
+        r#""unterminated"#,
+        "`also unterminated",
+        "up{job=\"a\\\"}",
+        "1 +* 2",
+        "up @ 1e400",
+    ] {
+        b.error(e, true);
+    }
+    let (s, e) = (b.at(0), b.at(2750));
+    // Exactly 11,000 points per series is allowed, one more step is not.
+    b.range_error("vector(1)", s.clone(), e.clone(), "0.25", true);
+    b.range_error("vector(1)", s, e, "0.2499", true);
+}
+
 /// Request parameters other than the query and times.
 fn params(b: &mut OpsBuilder) {
     b.with_params("up", &[("timeout", "10s")], true);
@@ -313,6 +359,7 @@ fn params(b: &mut OpsBuilder) {
 pub fn edge_cases(b: &mut OpsBuilder) {
     raw_bodies(b);
     math_edges(b);
+    lexing(b);
     params(b);
     selectors(b);
     nan_and_inf(b);
