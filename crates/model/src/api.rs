@@ -183,41 +183,18 @@ pub fn format_value(v: f64) -> String {
 
 /// Appends [`format_value`]`(v)` to `out`.
 pub fn write_value(v: f64, out: &mut String) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v == f64::INFINITY {
-        out.push_str("+Inf");
-    } else if v == f64::NEG_INFINITY {
-        out.push_str("-Inf");
+    let abs = v.abs();
+    if abs.is_finite() && abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        crate::gofloat::write_e(v, out);
     } else {
-        let abs = v.abs();
-        if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-            write_go_exponent(v, out);
-        } else {
-            // Rust's Display for f64 prints the shortest round-trip digits and never switches
-            // to exponent notation, which is exactly Go's 'f' format with precision -1.
-            let _ = write!(out, "{v}");
-        }
+        crate::gofloat::write_f(v, out);
     }
 }
 
 /// Appends `v` in Go's `strconv.FormatFloat(v, 'e', -1, 64)` form: shortest round-trip
 /// mantissa, then `e`, a sign and at least two exponent digits (`1.5e-07`, `1e+21`).
 pub fn write_go_exponent(v: f64, out: &mut String) {
-    // Rust's `{:e}` gives the same shortest mantissa digits, with a bare exponent (`1.5e-7`).
-    let s = format!("{v:e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
-    out.push_str(mantissa);
-    out.push('e');
-    let (sign, digits) = match exp.strip_prefix('-') {
-        Some(d) => ('-', d),
-        None => ('+', exp),
-    };
-    out.push(sign);
-    if digits.len() < 2 {
-        out.push('0');
-    }
-    out.push_str(digits);
+    crate::gofloat::write_e(v, out);
 }
 
 /// Appends a millisecond timestamp as Prometheus writes it: seconds, then `.` and exactly

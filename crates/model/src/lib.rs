@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod duration;
+pub mod gofloat;
 pub mod labels;
 pub mod matcher;
 pub mod memstore;

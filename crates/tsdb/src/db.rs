@@ -464,11 +464,8 @@ impl Appendable for Db {
 
 impl Queryable for Db {
     fn querier(&self, mint: i64, maxt: i64) -> std::result::Result<Box<dyn Querier>, StorageError> {
-        if mint > maxt {
-            return Err(StorageError::InvalidArgument(format!(
-                "querier mint {mint} after maxt {maxt}"
-            )));
-        }
+        // An inverted range is an empty one, as in Prometheus' TSDB (no block or head overlaps
+        // it): `/api/v1/series?start=<after end>` answers an empty list, not an error.
         Ok(Box::new(DbQuerier::new(&self.inner, mint, maxt)))
     }
 }

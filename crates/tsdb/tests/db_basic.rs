@@ -236,3 +236,32 @@ fn out_of_order_window_accepts_and_merges() {
         );
     }
 }
+
+/// Label names and values under matchers come from the index, as in Prometheus: a head series
+/// counts whenever the head overlaps the range, even without samples inside it; a range that
+/// misses the head (or is inverted) finds nothing, with no error.
+#[test]
+fn label_lookups_use_index_granularity() {
+    let d = tempfile::tempdir().unwrap();
+    let db = open(d.path(), opts());
+    let mut app = db.appender();
+    app.append(None, &up("early"), 1_000, 1.0).unwrap();
+    app.append(None, &up("late"), 100_000, 1.0).unwrap();
+    app.commit().unwrap();
+    let name = [Matcher::equal("__name__", "up")];
+    let values = |mint, maxt, ms: &[Matcher]| {
+        let q = db.querier(mint, maxt).unwrap();
+        q.label_values("job", &Default::default(), ms).unwrap().0
+    };
+    // [50s, 60s] holds no sample of either, but lies inside the head's range.
+    assert_eq!(values(50_000, 60_000, &name), vec!["early", "late"]);
+    assert_eq!(values(50_000, 60_000, &[]), vec!["early", "late"]);
+    assert!(values(200_000, 300_000, &name).is_empty());
+    assert!(values(200_000, 300_000, &[]).is_empty());
+    let inverted = db.querier(60_000, 50_000).unwrap();
+    assert!(collect_series(inverted.select(true, None, &name).as_mut())
+        .unwrap()
+        .is_empty());
+    // Series selection stays per series.
+    assert_eq!(query(&db, 50_000, 60_000, &name).len(), 0);
+}

@@ -193,14 +193,8 @@ pub fn write_text_float(v: f64, out: &mut String) {
         out.push_str(if v.is_sign_negative() { "-0" } else { "0" });
         return;
     }
-    // The decimal exponent of the shortest representation, from Rust's `{:e}`.
-    let e = format!("{v:e}");
-    let exp: i32 = e
-        .split_once('e')
-        .and_then(|(_, x)| x.parse().ok())
-        .unwrap_or(0);
-    if (-4..6).contains(&exp) {
-        let _ = write!(out, "{v}");
+    if (-4..6).contains(&argus_model::gofloat::decimal_exponent(v)) {
+        argus_model::gofloat::write_f(v, out);
     } else {
         write_go_exponent(v, out);
     }

@@ -20,6 +20,7 @@ pub mod params;
 pub mod parse_query;
 pub mod providers;
 mod query;
+pub mod query_time;
 pub mod remote_read;
 mod router;
 mod rules;

@@ -22,8 +22,8 @@ pub const MIN_TIME_MS: i64 = -9_223_309_901_257_974_000;
 /// Prometheus' `MaxTime` (`292277025-08-18T07:12:54.999999999Z`) in ms.
 pub const MAX_TIME_MS: i64 = 9_223_309_901_257_974_999;
 
-const MIN_TIME_FORMATTED: &str = "-292273086-05-16T16:47:06Z";
-const MAX_TIME_FORMATTED: &str = "292277025-08-18T07:12:54.999999999Z";
+pub(crate) const MIN_TIME_FORMATTED: &str = "-292273086-05-16T16:47:06Z";
+pub(crate) const MAX_TIME_FORMATTED: &str = "292277025-08-18T07:12:54.999999999Z";
 
 /// The merged form and query parameters of a request.
 #[derive(Debug, Clone, Default)]

@@ -53,13 +53,9 @@ fn card(c: Card) -> &'static str {
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
 fn format_f(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
-    } else {
-        format!("{v}")
-    }
+    let mut s = String::new();
+    argus_model::gofloat::write_f(v, &mut s);
+    s
 }
 
 /// The tree for one node.

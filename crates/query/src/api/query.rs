@@ -7,9 +7,9 @@ use super::envelope::{bad_data, invalid_param, success, ApiResult, Fail};
 use super::exec::{run_query, Ran};
 use super::json_codec;
 use super::params::{
-    ns_to_ms, parse_duration_ns, parse_limit, parse_time, parse_time_param, Params, MAX_TIME_MS,
-    MIN_TIME_MS,
+    ns_to_ms, parse_duration_ns, parse_limit, parse_time_param, Params, MAX_TIME_MS, MIN_TIME_MS,
 };
+use super::query_time::parse_query_time;
 use super::state::ApiState;
 use crate::engine::{QueryOptions, Value};
 use crate::parser::parse;
@@ -43,7 +43,12 @@ fn query_options(p: &Params) -> Result<QueryOptions, Fail> {
 /// `GET|POST /api/v1/query`.
 pub async fn instant(State(st): State<ApiState>, p: Params) -> ApiResult {
     let limit = parse_limit(p.get("limit"))?;
-    let ts = parse_time_param(&p, "time", (st.now)())?;
+    // Empty means now; otherwise the time Prometheus' engine would evaluate at.
+    let ts = match p.get("time") {
+        "" => (st.now)(),
+        t => parse_query_time(t)
+            .map_err(|e| invalid_param("time", format!("Invalid time value for 'time': {e}")))?,
+    };
     let opts = query_options(&p)?;
     let query = p.get("query").to_owned();
     let ran = run_query(&st, opts, move |engine, storage, opts| {
@@ -56,8 +61,8 @@ pub async fn instant(State(st): State<ApiState>, p: Params) -> ApiResult {
 /// `GET|POST /api/v1/query_range`.
 pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
     let limit = parse_limit(p.get("limit"))?;
-    let start = parse_time(p.get("start")).map_err(|e| invalid_param("start", e))?;
-    let end = parse_time(p.get("end")).map_err(|e| invalid_param("end", e))?;
+    let start = parse_query_time(p.get("start")).map_err(|e| invalid_param("start", e))?;
+    let end = parse_query_time(p.get("end")).map_err(|e| invalid_param("end", e))?;
     if end < start {
         return Err(invalid_param("end", "end timestamp must not be before start time").into());
     }

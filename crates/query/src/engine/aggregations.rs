@@ -94,16 +94,6 @@ struct Group {
     heap: Vec<(usize, f64)>,
 }
 
-/// topk order: larger first, NaN last.
-fn topk_better(a: f64, b: f64) -> bool {
-    (a > b) || (!a.is_nan() && b.is_nan())
-}
-
-/// bottomk order: smaller first, NaN last.
-fn bottomk_better(a: f64, b: f64) -> bool {
-    (a < b) || (!a.is_nan() && b.is_nan())
-}
-
 impl Evaluator<'_, '_> {
     fn eval_params(&mut self, p: &Option<Node>) -> Result<Option<Params>, QueryError> {
         let Some(node) = p else {
@@ -352,7 +342,11 @@ impl Evaluator<'_, '_> {
             let mut index: HashMap<Labels, usize> = HashMap::new();
             for e in v.first().map(Vec::as_slice).unwrap_or(&[]) {
                 let mut b = LabelsBuilder::from(&e.metric);
-                b.set(&label, &argus_model::api::format_value(e.f));
+                // Go's FormatFloat(f, 'f', -1, 64): never an exponent, unlike the API's
+                // sample values (`1e+21` there, `1000000000000000000000` here).
+                let mut text = String::new();
+                argus_model::gofloat::write_f(e.f, &mut text);
+                b.set(&label, &text);
                 let m = grouping_labels(&b.build(), &grouping, without);
                 let n = counts.len();
                 let i = *index.entry(m.clone()).or_insert(n);
@@ -499,27 +493,7 @@ fn aggregate_k(
         }
         match op {
             AggOp::Topk | AggOp::Bottomk => {
-                let better = if op == AggOp::Topk {
-                    topk_better
-                } else {
-                    bottomk_better
-                };
-                if g.heap.len() < k {
-                    g.heap.push((si, f));
-                } else if let Some((wi, w)) = g
-                    .heap
-                    .iter()
-                    .enumerate()
-                    .reduce(|a, b| if better(a.1 .1, b.1 .1) { b } else { a })
-                    .map(|(i, e)| (i, e.1))
-                {
-                    // Replace the current worst member if the new value beats it.
-                    if better(f, w) {
-                        if let Some(slot) = g.heap.get_mut(wi) {
-                            *slot = (si, f);
-                        }
-                    }
-                }
+                super::kheap::offer(&mut g.heap, k, (si, f), op == AggOp::Topk);
             }
             AggOp::Limitk => {
                 if g.heap.len() < k {
@@ -540,23 +514,12 @@ fn aggregate_k(
             continue;
         };
         match op {
-            AggOp::Topk => g.heap.sort_by(|a, b| ord_by(topk_better, a.1, b.1)),
-            AggOp::Bottomk => g.heap.sort_by(|a, b| ord_by(bottomk_better, a.1, b.1)),
+            AggOp::Topk | AggOp::Bottomk => super::kheap::finish(&mut g.heap, op == AggOp::Topk),
             _ => {}
         }
         out.extend(g.heap.iter().copied());
     }
     out
-}
-
-fn ord_by(better: fn(f64, f64) -> bool, a: f64, b: f64) -> Ordering {
-    if better(a, b) {
-        Ordering::Less
-    } else if better(b, a) {
-        Ordering::Greater
-    } else {
-        Ordering::Equal
-    }
 }
 
 /// Whether `limit_ratio` keeps a series: its label hash as a fraction of `u64::MAX` is

@@ -14,6 +14,7 @@
 pub(crate) mod aggregations;
 pub(crate) mod binary_ops;
 pub(crate) mod eval;
+pub(crate) mod kheap;
 pub(crate) mod plan;
 pub(crate) mod selectors;
 pub(crate) mod value;

@@ -216,12 +216,20 @@ pub(crate) fn plan(
 }
 
 impl Planner<'_> {
+    /// Resolves a range, step or offset. Ranges and steps must be positive: Prometheus 3
+    /// checks computed duration expressions when it prepares the query (its
+    /// `durationVisitor`), so the error is a `bad_data` one about the query. A plain literal
+    /// 0 stays allowed (an empty window, or the default subquery step); a negative literal
+    /// (`[-5m]`) is an expression with a unary minus and is refused like one, rather than
+    /// reaching the storage as a time range that ends before it starts.
     fn resolve(&self, d: &DurationParam, allow_non_positive: bool) -> Result<i64, QueryError> {
         let ms = d.resolve(self.step, self.end - self.start);
-        if d.expr.is_some() && ms <= 0 && !allow_non_positive {
-            return Err(QueryError::Execution(
-                "duration must be greater than 0".to_owned(),
-            ));
+        let bad = if d.expr.is_some() { ms <= 0 } else { ms < 0 };
+        if bad && !allow_non_positive {
+            return Err(QueryError::Parse(crate::parser::ParseError {
+                pos: 0,
+                message: "duration must be greater than 0".to_owned(),
+            }));
         }
         Ok(ms)
     }
@@ -332,7 +340,7 @@ impl Planner<'_> {
             }
             Expr::Subquery(sq) => {
                 let range = self.resolve(&sq.range, false)?;
-                let mut step = self.resolve(&sq.step, true)?;
+                let mut step = self.resolve(&sq.step, false)?;
                 if step <= 0 {
                     step = (self.default_subquery_step)(range);
                 }

@@ -105,19 +105,13 @@ pub(crate) fn go_g(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
-    if v == 0.0 {
-        return "0".into();
+    let mut s = String::new();
+    if (-4..21).contains(&argus_model::gofloat::decimal_exponent(v)) {
+        argus_model::gofloat::write_f(v, &mut s);
+    } else {
+        argus_model::gofloat::write_e(v, &mut s);
     }
-    let exp = v.abs().log10().floor() as i32;
-    if !(-4..21).contains(&exp) {
-        // Shortest repr in exponent form, Go style (`1e+21`, `1.5e-05`).
-        let s = format!("{v:e}");
-        let (mant, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let e: i32 = e.parse().unwrap_or(0);
-        let sign = if e < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", e.abs());
-    }
-    format!("{v}")
+    s
 }
 
 /// The series' metric name, or "".

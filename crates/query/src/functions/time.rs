@@ -22,10 +22,25 @@ fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-/// The date component `name` of Unix second `secs`.
+/// Go's `time.Unix(secs, 0).UTC()` computes calendar fields from the seconds since its
+/// "absolute" epoch as a wrapping `uint64`; far out-of-range seconds (notably MinInt64, what
+/// `int64(NaN)` gives on amd64) wrap around. Returns the Unix seconds the wrapped value
+/// stands for, so that the proleptic calendar below yields Go's fields. The wrap count does
+/// not depend on Go's exact epoch constant (which moved by 306 days in Go 1.23) for the
+/// MinInt64 case, since that lies 8 · 10⁹ s before the boundary.
+fn go_wrapped_secs(secs: i64) -> i128 {
+    // unixToInternal + internalToAbsolute of Go's time package.
+    const UNIX_TO_ABSOLUTE: i128 = 62_135_596_800 + 9_223_371_966_579_724_800;
+    let abs = (i128::from(secs) + UNIX_TO_ABSOLUTE).rem_euclid(1i128 << 64);
+    abs - UNIX_TO_ABSOLUTE
+}
+
+/// The date component `name` of Unix second `secs`, as Go's time package computes it.
 pub(crate) fn component(name: &str, secs: i64) -> f64 {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
+    let secs = go_wrapped_secs(secs);
+    // |secs| < 2^65, so the day count fits an i64.
+    let days = secs.div_euclid(86_400) as i64;
+    let sod = secs.rem_euclid(86_400) as i64;
     let (y, m, d) = civil_from_days(days);
     (match name {
         "minute" => (sod % 3600) / 60,
@@ -61,7 +76,7 @@ pub(crate) fn is_date_function(name: &str) -> bool {
 }
 
 /// Go's `int64(f)` as it behaves on amd64: NaN and out-of-range values become MinInt64.
-fn go_int64(f: f64) -> i64 {
+pub(crate) fn go_int64(f: f64) -> i64 {
     // i64::MAX as f64 rounds up to 2^63, which is out of range.
     if f.is_nan() || !(-(2f64.powi(63))..2f64.powi(63)).contains(&f) {
         i64::MIN
@@ -100,5 +115,11 @@ mod tests {
             "1970-01-01 was a Thursday"
         );
         assert_eq!(component("days_in_month", 0), 31.0);
+    }
+
+    #[test]
+    fn nan_timestamps_wrap_like_go_on_amd64() {
+        // Prometheus 2.42 on amd64 answers hour(NaN) with 15.
+        assert_eq!(component("hour", go_int64(f64::NAN)), 15.0);
     }
 }

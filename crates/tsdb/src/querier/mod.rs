@@ -87,14 +87,32 @@ impl DbQuerier {
         ))
     }
 
-    fn collect_labels(
+    /// Whether the head's samples overlap the querier's range (Prometheus' head index reader
+    /// answers nothing otherwise).
+    fn head_overlaps(&self) -> bool {
+        self.head.min_time() <= self.maxt && self.mint <= self.head.max_time()
+    }
+
+    /// The label sets the label-name and label-value endpoints look at, chosen as
+    /// Prometheus' index readers choose them: every matching series of each block that
+    /// overlaps the range and, when the head overlaps it, every matching head series, whether
+    /// or not that series has samples inside the range (`labelValuesWithMatchers` reads
+    /// postings, not chunks).
+    fn collect_index_labels(
         &self,
         ms: &[Matcher],
         mut f: impl FnMut(&argus_model::Labels),
     ) -> Result<(), StorageError> {
-        let mut set = self.select_merged(ms, true)?;
-        while let Some(s) = set.next() {
-            f(s?.labels());
+        let mut chunks = Vec::new();
+        for b in &self.blocks {
+            for ord in b.matching(ms)? {
+                f(&b.index().series(ord, &mut chunks)?);
+            }
+        }
+        if self.head_overlaps() {
+            for s in self.head.select_series(ms)? {
+                f(&s.labels);
+            }
         }
         Ok(())
     }
@@ -133,9 +151,11 @@ impl Querier for DbQuerier {
             for b in &self.blocks {
                 out.extend(b.index().label_values(name));
             }
-            out.extend(self.head.postings.read().label_values(name));
+            if self.head_overlaps() {
+                out.extend(self.head.postings.read().label_values(name));
+            }
         } else {
-            self.collect_labels(matchers, |l| {
+            self.collect_index_labels(matchers, |l| {
                 if let Some(v) = l.get(name) {
                     if !out.contains(v) {
                         out.insert(v.to_owned());
@@ -156,9 +176,11 @@ impl Querier for DbQuerier {
             for b in &self.blocks {
                 out.extend(b.index().label_names());
             }
-            out.extend(self.head.postings.read().label_names());
+            if self.head_overlaps() {
+                out.extend(self.head.postings.read().label_names());
+            }
         } else {
-            self.collect_labels(matchers, |l| {
+            self.collect_index_labels(matchers, |l| {
                 for lb in l.iter() {
                     if !out.contains(lb.name) {
                         out.insert(lb.name.to_owned());
