@@ -58,6 +58,93 @@ pub struct Authorization {
     pub credentials_file: Option<String>,
 }
 
+/// `tls_config`: the CA to trust, a client certificate, and whether to skip verification.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// CA bundle file (PEM).
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// CA bundle, inline (PEM).
+    #[serde(default)]
+    pub ca: Option<String>,
+    /// Client certificate file (PEM).
+    #[serde(default)]
+    pub cert_file: Option<String>,
+    /// Client certificate, inline (PEM).
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// Client key file (PEM).
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// Client key, inline (PEM).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Expected server name (accepted; the URL's host name is what is verified).
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Skip certificate verification.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    /// Minimum TLS version (`TLS12`, `TLS13`).
+    #[serde(default)]
+    pub min_version: Option<String>,
+    /// Maximum TLS version (accepted).
+    #[serde(default)]
+    pub max_version: Option<String>,
+}
+
+fn pem(inline: &Option<String>, file: &Option<String>) -> Result<Option<Vec<u8>>, NotifierError> {
+    if let Some(i) = inline.as_ref().filter(|s| !s.is_empty()) {
+        return Ok(Some(i.as_bytes().to_vec()));
+    }
+    match file.as_ref().filter(|s| !s.is_empty()) {
+        Some(f) => std::fs::read(f)
+            .map(Some)
+            .map_err(|e| NotifierError::Credentials {
+                path: f.clone(),
+                msg: e.to_string(),
+            }),
+        None => Ok(None),
+    }
+}
+
+fn base_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().user_agent(concat!("Argus/", env!("CARGO_PKG_VERSION")))
+}
+
+/// A client for one `alertmanagers[]` entry: the shared one unless it has a `tls_config`.
+fn client_for(t: &TlsConfig) -> Result<reqwest::Client, NotifierError> {
+    let err = |e: String| NotifierError::Client(e);
+    let mut b = base_client();
+    if let Some(ca) = pem(&t.ca, &t.ca_file)? {
+        for c in reqwest::Certificate::from_pem_bundle(&ca).map_err(|e| err(format!("CA: {e}")))? {
+            b = b.add_root_certificate(c);
+        }
+    }
+    match (pem(&t.cert, &t.cert_file)?, pem(&t.key, &t.key_file)?) {
+        (Some(mut c), Some(k)) => {
+            c.push(b'\n');
+            c.extend_from_slice(&k);
+            b = b.identity(
+                reqwest::Identity::from_pem(&c).map_err(|e| err(format!("client cert: {e}")))?,
+            );
+        }
+        (None, None) => {}
+        _ => return Err(err("tls_config needs both a certificate and a key".into())),
+    }
+    if t.insecure_skip_verify {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    if t.min_version.as_deref() == Some("TLS13") {
+        b = b.min_tls_version(reqwest::tls::Version::TLS_1_3);
+    }
+    if t.server_name.as_deref().is_some_and(|s| !s.is_empty()) {
+        tracing::warn!("tls_config.server_name for Alertmanagers is not supported; the URL's host is verified.");
+    }
+    b.build().map_err(|e| err(e.to_string()))
+}
+
 fn default_scheme() -> String {
     "http".into()
 }
@@ -92,6 +179,9 @@ pub struct AlertmanagerConfig {
     /// `Authorization` header.
     #[serde(default)]
     pub authorization: Option<Authorization>,
+    /// TLS towards the Alertmanagers.
+    #[serde(default)]
+    pub tls_config: Option<TlsConfig>,
     /// Keys Argus does not act on (service discovery, TLS, relabelling, ...).
     #[serde(flatten)]
     pub unsupported: BTreeMap<String, serde_yaml_ng::Value>,
@@ -144,6 +234,8 @@ struct Endpoint {
     url: String,
     timeout: Duration,
     auth: Auth,
+    /// Its own client when the entry has a `tls_config`.
+    client: Option<reqwest::Client>,
 }
 
 fn read_secret(inline: &Option<String>, file: &Option<String>) -> Result<String, NotifierError> {
@@ -182,6 +274,7 @@ fn endpoints(cfg: &AlertmanagerConfig) -> Result<Vec<Endpoint>, NotifierError> {
     } else {
         Auth::None
     };
+    let client = cfg.tls_config.as_ref().map(client_for).transpose()?;
     let prefix = cfg.path_prefix.trim_matches('/');
     let path = if prefix.is_empty() {
         "/api/v2/alerts".to_string()
@@ -196,6 +289,7 @@ fn endpoints(cfg: &AlertmanagerConfig) -> Result<Vec<Endpoint>, NotifierError> {
             url: format!("{}://{t}{path}", cfg.scheme),
             timeout: Duration::from_millis(cfg.timeout.as_millis().max(1) as u64),
             auth: auth.clone(),
+            client: client.clone(),
         })
         .collect())
 }
@@ -234,8 +328,7 @@ impl Notifier {
         opts: NotifierOptions,
         registry: &prometheus::Registry,
     ) -> Result<Arc<Self>, NotifierError> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("Argus/", env!("CARGO_PKG_VERSION")))
+        let client = base_client()
             .build()
             .map_err(|e| NotifierError::Client(e.to_string()))?;
         let metrics = NotifierMetrics::new(registry);
@@ -292,8 +385,10 @@ impl Notifier {
     }
 
     async fn post(&self, ep: &Endpoint, body: &str) -> Result<(), String> {
-        let mut req = self
+        let mut req = ep
             .client
+            .as_ref()
+            .unwrap_or(&self.client)
             .post(&ep.url)
             .timeout(ep.timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
