@@ -22,12 +22,27 @@ pub struct LoadedConfig {
     pub alerting: AlertingConfig,
     /// `storage.tsdb.out_of_order_time_window`, when set.
     pub out_of_order_window: Option<PromDuration>,
+    /// In a replica cluster, the replica label and this replica's value. It is part of
+    /// `global.external_labels` (so everything sent out carries it) and is taken off
+    /// again for the built-in alert manager.
+    pub replica: Option<(String, String)>,
 }
 
 impl LoadedConfig {
-    /// `global.external_labels`.
+    /// `global.external_labels` (with the replica label in a replica cluster): what is
+    /// added to everything sent out.
     pub fn external_labels(&self) -> &BTreeMap<String, String> {
         &self.main.global.external_labels
+    }
+
+    /// The external labels without the replica label: what the built-in alert manager
+    /// sees, so that both replicas' alerts have the same fingerprint.
+    pub fn shared_external_labels(&self) -> BTreeMap<String, String> {
+        let mut m = self.main.global.external_labels.clone();
+        if let Some((k, _)) = &self.replica {
+            m.remove(k);
+        }
+        m
     }
 }
 
@@ -74,6 +89,11 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
         Some(v) => serde_yaml_ng::from_value(v.clone())
             .with_context(|| format!("{name}: storage section"))?,
     };
+    let mut main = main;
+    let replica = crate::cluster::replica_label(&args.cluster, &main.global.external_labels);
+    if let Some((k, v)) = &replica {
+        main.global.external_labels.insert(k.clone(), v.clone());
+    }
     if storage.exemplars.is_some() {
         tracing::warn!("storage.exemplars is accepted but exemplars are not stored.");
     }
@@ -81,6 +101,7 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
         main,
         alerting,
         out_of_order_window: storage.tsdb.and_then(|t| t.out_of_order_time_window),
+        replica,
     })
 }
 
