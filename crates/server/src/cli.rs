@@ -223,7 +223,11 @@ pub struct ServerArgs {
 pub struct ClusterArgs {
     /// Address of the peer API (state replication, remote read for backfill). Empty
     /// (default) with no `--cluster.peer` runs a single server.
-    #[arg(long = "cluster.listen-address", default_value = "")]
+    #[arg(
+        id = "cluster_listen_address",
+        long = "cluster.listen-address",
+        default_value = ""
+    )]
     pub listen_address: String,
 
     /// A peer's `--cluster.listen-address` as host:port; repeatable. The list may include

@@ -333,19 +333,37 @@ async fn check_pool(
                 let m = &cluster.backfill_metrics;
                 m.holes.inc_by(o.holes as u64);
                 m.duration.observe(began.elapsed().as_secs_f64());
-                tracing::info!(
-                    trigger = if startup { "startup" } else { "periodic" },
-                    pool = %pool,
-                    peer = %o.peer,
-                    from = %rfc3339(lo),
-                    to = %rfc3339(hi),
-                    gaps = o.holes,
-                    series_fetched = o.fetched,
-                    series = o.series,
-                    samples = o.samples,
-                    duration_ms = began.elapsed().as_millis() as u64,
-                    "Backfilled gaps from peer."
-                );
+                // Holes the peer had nothing for (a target newer than the window) are
+                // not news.
+                if o.samples > 0 {
+                    tracing::info!(
+                        trigger = if startup { "startup" } else { "periodic" },
+                        pool = %pool,
+                        peer = %o.peer,
+                        from = %rfc3339(lo),
+                        to = %rfc3339(hi),
+                        gaps = o.holes,
+                        series_fetched = o.fetched,
+                        series = o.series,
+                        samples = o.samples,
+                        duration_ms = began.elapsed().as_millis() as u64,
+                        "Backfilled gaps from peer."
+                    );
+                } else {
+                    tracing::debug!(
+                        trigger = if startup { "startup" } else { "periodic" },
+                        pool = %pool,
+                        peer = %o.peer,
+                        from = %rfc3339(lo),
+                        to = %rfc3339(hi),
+                        gaps = o.holes,
+                        series_fetched = o.fetched,
+                        series = o.series,
+                        samples = o.samples,
+                        duration_ms = began.elapsed().as_millis() as u64,
+                        "Backfilled gaps from peer."
+                    );
+                }
                 return Ok(o);
             }
             Err(e) => {

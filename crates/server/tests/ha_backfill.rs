@@ -1,0 +1,173 @@
+//! HA replicas heal their gaps: two `argus` replicas scrape a real node_exporter every
+//! second; replica B is killed with SIGKILL for 12 s (the issue's 60 s outage, shortened
+//! with a 1 s scrape interval so the test stays fast) and restarted. Before it reports
+//! ready it reads the missed window from A over remote read, so afterwards both answer a
+//! raw range selector over the outage with the same samples, and B's log says what the gap
+//! detection fetched.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use support::*;
+
+fn now_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// `expr` at `time` (seconds), as `(labels, values)` sorted by labels.
+async fn raw(a: &Argus, expr: &str, time: f64) -> Vec<(String, Vec<Value>)> {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/query", a.url))
+        .form(&[("query", expr), ("time", &format!("{time:.3}"))])
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "success", "{expr}: {v}");
+    let mut out: Vec<(String, Vec<Value>)> = v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].to_string(),
+                s["values"].as_array().cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\u{1b}' {
+            for d in it.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn replica_args(config: &str, name: &str, listen: u16, peers: &[u16]) -> Vec<String> {
+    let mut v = vec![
+        format!("--config.file={config}"),
+        format!("--cluster.listen-address=127.0.0.1:{listen}"),
+        format!("--cluster.replica-name={name}"),
+        "--cluster.pushpull-interval=1s".to_owned(),
+        "--cluster.backfill.timeout=20s".to_owned(),
+        "--cluster.backfill.check-interval=2s".to_owned(),
+    ];
+    for p in peers {
+        v.push(format!("--cluster.peer=127.0.0.1:{p}"));
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
+    let Some(node_exporter) = peer(&["/usr/bin/prometheus-node-exporter", "node_exporter"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ne_port = free_port();
+    let _ne = spawn(
+        &node_exporter,
+        &[format!("--web.listen-address=127.0.0.1:{ne_port}")],
+        &dir.path().join("node_exporter.log"),
+    );
+    let config = dir.path().join("argus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  \
+             external_labels:\n    cluster: test\n\
+             scrape_configs:\n\
+             \x20 - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:{ne_port}']\n"
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let (ca, cb) = (free_port(), free_port());
+    let (pa, pb) = (free_port(), free_port());
+    let a_args = replica_args(&config, "a", ca, &[ca, cb]);
+    let b_args = replica_args(&config, "b", cb, &[ca, cb]);
+    let (da, db) = (dir.path().join("a"), dir.path().join("b"));
+    let (a, b) = tokio::join!(
+        Argus::start(&da, pa, &a_args),
+        Argus::start(&db, pb, &b_args),
+    );
+    let mut b = b;
+
+    // Both have scraped for a few seconds.
+    for r in [&a, &b] {
+        wait_for("a few scrapes", 30, || async {
+            let v = r.query("count_over_time(up{job=\"node\"}[1m])").await;
+            v.first()
+                .and_then(|s| s["value"][1].as_str())
+                .and_then(|x| x.parse::<f64>().ok())
+                .is_some_and(|n| n >= 3.0)
+        })
+        .await;
+    }
+
+    b.proc.kill9();
+    let killed = now_s();
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let restarted = now_s();
+    let b = Argus::start(&db, pb, &b_args).await;
+    let log = strip_ansi(&b.proc.log_text());
+    assert!(log.contains("Start-up backfill finished."), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("Backfilled gaps from peer.") && l.contains("trigger=\"startup\""))
+        .unwrap_or_else(|| panic!("no backfill line in B's log:\n{log}"));
+    assert!(line.contains("pool=node"), "{line}");
+    assert!(line.contains(&format!("peer=127.0.0.1:{ca}")), "{line}");
+    assert!(!line.contains(" samples=0"), "{line}");
+    eprintln!("B's backfill: {line}");
+
+    // The outage, away from B's own last scrape before the kill and its first after.
+    let start = killed + 1.5;
+    let end = restarted - 0.5;
+    let range_ms = ((end - start) * 1000.0) as i64;
+    for expr in [
+        format!("up{{job=\"node\"}}[{range_ms}ms]"),
+        format!("node_load1[{range_ms}ms]"),
+        format!("node_cpu_seconds_total[{range_ms}ms]"),
+        format!("{{job=\"node\"}}[{range_ms}ms]"),
+    ] {
+        let want = raw(&a, &expr, end).await;
+        let got = raw(&b, &expr, end).await;
+        assert!(!want.is_empty(), "{expr}: A has nothing");
+        if expr.starts_with("up") {
+            // About one sample per second of the outage.
+            let n = want[0].1.len();
+            assert!(n >= 8, "{expr}: only {n} samples on A");
+        }
+        assert_eq!(got, want, "{expr}: B differs from A");
+    }
+
+    let fetched = b
+        .self_metric("argus_cluster_backfill_samples_total")
+        .await
+        .unwrap();
+    assert!(
+        fetched > 0.0,
+        "argus_cluster_backfill_samples_total = {fetched}"
+    );
+}
