@@ -4,7 +4,8 @@
 //! replicas, so a duplicate would show as a repeated key); killing the replica that sent
 //! moves notifications to the other, once; a silence made through one replica mutes the
 //! other (and `amtool` pointed at the other shows it); a partition of the peer links gives
-//! duplicates, never silence, and healing it stops the duplicates.
+//! duplicates, never silence, and healing it stops the duplicates; a failing receiver is
+//! retried by the replica that announced it is sending, not by both.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -339,4 +340,86 @@ async fn a_partition_duplicates_and_healing_stops_it() {
         .cloned()
         .collect();
     assert_once(&healed, "after healing");
+}
+
+/// One request to the flaky receiver.
+#[derive(Debug, Clone)]
+struct Attempt {
+    sender: String,
+    key: String,
+    status: u16,
+}
+
+/// A webhook receiver that answers 503 for `fail_for` after its first request, then 200.
+async fn flaky_receiver(fail_for: Duration) -> (String, Arc<parking_lot::Mutex<Vec<Attempt>>>) {
+    use axum::routing::post;
+    let log: Arc<parking_lot::Mutex<Vec<Attempt>>> = Arc::default();
+    let first: Arc<parking_lot::Mutex<Option<std::time::Instant>>> = Arc::default();
+    let l2 = log.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let log = l2.clone();
+                let first = first.clone();
+                async move {
+                    let started = *first.lock().get_or_insert_with(std::time::Instant::now);
+                    let status = if started.elapsed() < fail_for {
+                        503
+                    } else {
+                        200
+                    };
+                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    log.lock().push(Attempt {
+                        sender: v["externalURL"].as_str().unwrap_or("").to_owned(),
+                        key: headers
+                            .get("idempotency-key")
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned(),
+                        status,
+                    });
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            },
+        ),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    (format!("http://{addr}/hook"), log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_receiver_is_retried_by_one_replica_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, attempts) = flaky_receiver(Duration::from_secs(5)).await;
+    let sink = Sink {
+        url,
+        got: Arc::default(),
+    };
+    let (ca, cb) = (free_port(), free_port());
+    let pair = start_pair(dir.path(), &sink, (ca, cb), &[ca, cb], &[ca, cb]).await;
+    wait_for("a delivered notification", 60, || async {
+        attempts.lock().iter().any(|a| a.status == 200)
+    })
+    .await;
+    // Longer than the other replica's wait and its deferral.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let all = attempts.lock().clone();
+    let failed: Vec<&Attempt> = all.iter().filter(|a| a.status != 200).collect();
+    assert!(failed.len() >= 2, "the receiver was not retried: {all:#?}");
+    let first_key = &failed[0].key;
+    let for_first: Vec<&Attempt> = all.iter().filter(|a| &a.key == first_key).collect();
+    let senders: std::collections::HashSet<&str> =
+        for_first.iter().map(|a| a.sender.as_str()).collect();
+    assert_eq!(senders.len(), 1, "both replicas sent it: {for_first:#?}");
+    assert!(
+        senders.contains(pair.a.url.as_str()) || senders.contains(pair.b.url.as_str()),
+        "{senders:?}"
+    );
+    let delivered = for_first.iter().filter(|a| a.status == 200).count();
+    assert_eq!(delivered, 1, "{for_first:#?}");
 }

@@ -33,7 +33,10 @@ impl AlertManager {
             for e in st.outbox.take_due(now) {
                 if e.attempts == 0 && e.flush_time > not_before {
                     st.outbox.release(&e.id);
-                } else if self.covered_by_log(st.nflog.query(&e.group_key, &e.receiver), &e) {
+                } else if super::peers::covered_by_log(
+                    st.nflog.query(&e.group_key, &e.receiver),
+                    &e,
+                ) {
                     st.outbox.remove(&e.id);
                     st.history.update(&e.id, |r| {
                         r.status = "delivered by peer".into();

@@ -168,37 +168,185 @@ impl AlertManager {
         let me = self.peer_position();
         (e.attempts == 0 || c.position < me).then_some(c.until)
     }
+}
 
-    /// True when the merged notification log shows a peer delivered what `e` would
-    /// notify: an entry newer than the one `e` was decided against, after which the
-    /// dedup step would not notify `e`'s state.
-    pub(crate) fn covered_by_log(&self, log: Option<&NflogEntry>, e: &OutboxEntry) -> bool {
-        let Some(l) = log else {
-            return false;
-        };
-        if e.basis.is_some_and(|b| l.timestamp <= b) {
-            return false;
+/// True when the merged notification log shows a peer delivered what `e` would notify:
+/// an entry newer than the one `e` was decided against, after which the dedup step would
+/// not notify `e`'s state.
+pub(crate) fn covered_by_log(log: Option<&NflogEntry>, e: &OutboxEntry) -> bool {
+    let Some(l) = log else {
+        return false;
+    };
+    if e.basis.is_some_and(|b| l.timestamp <= b) {
+        return false;
+    }
+    if l.timestamp == e.flush_time && l.firing == e.firing && l.resolved == e.resolved {
+        // Our own entry (a restart replaying the outbox after it was logged).
+        return true;
+    }
+    let last = LastNotified {
+        timestamp: l.timestamp,
+        firing: l.firing.iter().copied().collect(),
+        resolved: l.resolved.iter().copied().collect(),
+    };
+    let firing = e.firing.iter().copied().collect();
+    let resolved = e.resolved.iter().copied().collect();
+    let repeat = std::time::Duration::from_millis(e.expiry_ms / 2);
+    needs_update(
+        Some(&last),
+        &firing,
+        &resolved,
+        e.send_resolved,
+        repeat,
+        e.flush_time,
+    )
+    .is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::notify::pipeline::notification_key;
+    use argus_model::Labels;
+    use std::sync::Arc;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn recv() -> ReceiverKey {
+        ReceiverKey {
+            receiver: "r".into(),
+            integration: "webhook".into(),
+            idx: 0,
         }
-        if l.timestamp == e.flush_time && l.firing == e.firing && l.resolved == e.resolved {
-            // Our own entry (a restart replaying the outbox after it was logged).
-            return true;
+    }
+
+    fn entry(flush: i64, basis: Option<i64>, firing: &[u64]) -> OutboxEntry {
+        OutboxEntry {
+            id: "k".into(),
+            seq: 0,
+            receiver: recv(),
+            group_key: "g".into(),
+            group_labels: Labels::empty(),
+            flush_time: t(flush),
+            firing: firing.to_vec(),
+            resolved: vec![],
+            expiry_ms: 2 * 3_600_000,
+            alerts: vec![],
+            truncated: 0,
+            reason: String::new(),
+            attempts: 0,
+            next_attempt: t(flush),
+            last_error: None,
+            last_status: None,
+            basis: basis.map(t),
+            send_resolved: false,
         }
-        let last = LastNotified {
-            timestamp: l.timestamp,
-            firing: l.firing.iter().copied().collect(),
-            resolved: l.resolved.iter().copied().collect(),
+    }
+
+    fn log(ts: i64, firing: &[u64]) -> NflogEntry {
+        NflogEntry {
+            group_key: "g".into(),
+            receiver: recv(),
+            timestamp: t(ts),
+            firing: firing.to_vec(),
+            resolved: vec![],
+            expires_at: t(ts + 7200),
+        }
+    }
+
+    #[test]
+    fn a_newer_covering_log_entry_means_a_peer_sent_it() {
+        let e = entry(100, None, &[1, 2]);
+        assert!(!covered_by_log(None, &e));
+        // The peer flushed a little earlier, with the same alerts or more.
+        assert!(covered_by_log(Some(&log(98, &[1, 2])), &e));
+        assert!(covered_by_log(Some(&log(98, &[1, 2, 3])), &e));
+        // The peer notified fewer alerts: ours adds news.
+        assert!(!covered_by_log(Some(&log(98, &[1])), &e));
+        // A repeat decided against the entry at 50: only a newer entry covers it.
+        let r = entry(3700, Some(50), &[1, 2]);
+        assert!(!covered_by_log(Some(&log(50, &[1, 2])), &r));
+        assert!(covered_by_log(Some(&log(3695, &[1, 2])), &r));
+    }
+
+    #[test]
+    fn keys_agree_across_replicas_and_change_with_the_predecessor() {
+        let k = |basis: Option<i64>, firing: &[u64]| {
+            notification_key("g", &recv(), firing, &[], basis.map(t))
         };
-        let firing = e.firing.iter().copied().collect();
-        let resolved = e.resolved.iter().copied().collect();
-        let repeat = std::time::Duration::from_millis(e.expiry_ms / 2);
-        needs_update(
-            Some(&last),
-            &firing,
-            &resolved,
-            e.send_resolved,
-            repeat,
-            e.flush_time,
+        assert_eq!(k(None, &[1, 2]), k(None, &[1, 2]));
+        assert_ne!(k(None, &[1, 2]), k(None, &[1]));
+        assert_ne!(k(None, &[1, 2]), k(Some(0), &[1, 2]));
+        assert_ne!(k(Some(0), &[1, 2]), k(Some(1), &[1, 2]));
+        assert_eq!(k(None, &[]).len(), 32);
+    }
+
+    #[tokio::test]
+    async fn a_peer_announcement_defers_delivery_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(t(0)));
+        let cfg = crate::Config::parse("route:\n  receiver: r\nreceivers:\n  - name: r\n").unwrap();
+        let am = AlertManager::new(
+            cfg,
+            dir.path(),
+            "http://x",
+            &prometheus::Registry::new(),
+            clock.clone(),
         )
-        .is_none()
+        .unwrap();
+        am.set_peer_position(1);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        am.set_peer_sink(tx);
+        let claim = |until: i64, position: u32| {
+            PeerEvent::Sending(SendingClaim {
+                group_key: "g".into(),
+                receiver: recv(),
+                key: "k".into(),
+                position,
+                until: t(until),
+            })
+        };
+        let e = entry(0, None, &[1]);
+        assert_eq!(am.blocking_claim(&e, t(0)), None);
+        assert_eq!(am.receive_peer_events(vec![claim(30, 0)]), 1);
+        assert_eq!(am.blocking_claim(&e, t(1)), Some(t(30)));
+        // Once this replica has started retrying, only a better-placed peer holds it.
+        let mut started = e.clone();
+        started.attempts = 1;
+        assert_eq!(am.blocking_claim(&started, t(1)), Some(t(30)));
+        am.set_peer_position(0);
+        assert_eq!(am.blocking_claim(&started, t(1)), None);
+        am.set_peer_position(1);
+        // Expiry and explicit release.
+        assert_eq!(am.blocking_claim(&e, t(31)), None);
+        am.receive_peer_events(vec![claim(30, 0)]);
+        clock.set(t(2));
+        am.receive_peer_events(vec![claim(2, 0)]);
+        assert_eq!(am.blocking_claim(&e, t(2)), None);
+        // Silences made here are announced to peers.
+        let now = clock.now();
+        let id = am
+            .set_silence(crate::silences::Silence {
+                id: String::new(),
+                matchers: vec![crate::matchers::parse_matcher("a=\"b\"").unwrap()],
+                starts_at: now,
+                ends_at: crate::clock::add(now, std::time::Duration::from_secs(60)),
+                updated_at: now,
+                created_by: "t".into(),
+                comment: "c".into(),
+            })
+            .unwrap();
+        match rx.try_recv().unwrap() {
+            PeerEvent::Silence(s) => {
+                let s = crate::silences::Silence::try_from(s).unwrap();
+                assert_eq!(s.id, id);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
