@@ -209,7 +209,7 @@ async fn exchange_all(
             (addr, r)
         }
     });
-    for (addr, r) in futures_join_all(pulls).await {
+    for (addr, r) in join_all(pulls).await {
         let result = match r {
             Ok(doc) => {
                 let member = Member {
@@ -238,9 +238,10 @@ async fn exchange_all(
     }
 }
 
-async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+/// Runs the futures concurrently and collects their outputs (panicked ones are left out).
+async fn join_all<F>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = fs.map(tokio::spawn).collect();
