@@ -177,6 +177,16 @@ async fn a_silence_made_on_one_replica_mutes_the_other() {
     let (ca, cb) = (free_port(), free_port());
     let mut pair = start_pair(dir.path(), &sink, (ca, cb), &[ca, cb], &[ca, cb]).await;
     wait_for("a notification", 60, || async { !sink.all().is_empty() }).await;
+    // Alertmanager's cluster status, as amtool and the UI read it.
+    wait_for("cluster status ready with both peers", 10, || async {
+        let st = pair.b.get("/api/v2/status").await;
+        st["cluster"]["status"] == "ready"
+            && st["cluster"]["name"] == "b"
+            && st["cluster"]["peers"]
+                .as_array()
+                .is_some_and(|p| p.len() == 2)
+    })
+    .await;
 
     let now = chrono::Utc::now();
     let body = serde_json::json!({

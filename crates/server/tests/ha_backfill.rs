@@ -3,7 +3,8 @@
 //! with a 1 s scrape interval so the test stays fast) and restarted. Before it reports
 //! ready it reads the missed window from A over remote read, so afterwards both answer a
 //! raw range selector over the outage with the same samples, and B's log says what the gap
-//! detection fetched.
+//! detection fetched. A replica whose process stalls (SIGSTOP, then SIGCONT) heals the
+//! stall while running, through the out-of-order window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -78,14 +79,22 @@ fn replica_args(config: &str, name: &str, listen: u16, peers: &[u16]) -> Vec<Str
     v
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
-    let Some(node_exporter) = peer(&["/usr/bin/prometheus-node-exporter", "node_exporter"]) else {
-        return;
-    };
+struct Setup {
+    dir: tempfile::TempDir,
+    _ne: Proc,
+    ca: u16,
+    pb: u16,
+    b_args: Vec<String>,
+    a: Argus,
+    b: Argus,
+}
+
+/// Starts node_exporter and replicas A and B scraping it every second.
+async fn setup() -> Option<Setup> {
+    let node_exporter = peer(&["/usr/bin/prometheus-node-exporter", "node_exporter"])?;
     let dir = tempfile::tempdir().unwrap();
     let ne_port = free_port();
-    let _ne = spawn(
+    let ne = spawn(
         &node_exporter,
         &[format!("--web.listen-address=127.0.0.1:{ne_port}")],
         &dir.path().join("node_exporter.log"),
@@ -111,8 +120,6 @@ async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
         Argus::start(&da, pa, &a_args),
         Argus::start(&db, pb, &b_args),
     );
-    let mut b = b;
-
     // Both have scraped for a few seconds.
     for r in [&a, &b] {
         wait_for("a few scrapes", 30, || async {
@@ -124,12 +131,69 @@ async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
         })
         .await;
     }
+    Some(Setup {
+        dir,
+        _ne: ne,
+        ca,
+        pb,
+        b_args,
+        a,
+        b,
+    })
+}
+
+/// Asserts that B answers raw selectors over `[start, end]` (seconds) exactly as A.
+async fn assert_same_samples(a: &Argus, b: &Argus, start: f64, end: f64) {
+    let range_ms = ((end - start) * 1000.0) as i64;
+    for expr in [
+        format!("up{{job=\"node\"}}[{range_ms}ms]"),
+        format!("node_load1[{range_ms}ms]"),
+        format!("node_cpu_seconds_total[{range_ms}ms]"),
+        format!("{{job=\"node\"}}[{range_ms}ms]"),
+    ] {
+        let want = raw(a, &expr, end).await;
+        let got = raw(b, &expr, end).await;
+        assert!(!want.is_empty(), "{expr}: A has nothing");
+        if expr.starts_with("up") {
+            // About one sample per second of the window.
+            let n = want[0].1.len();
+            let secs = (end - start) as usize;
+            assert!(n + 2 >= secs, "{expr}: only {n} samples on A in {secs}s");
+        }
+        assert_eq!(got, want, "{expr}: B differs from A");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
+    let Some(Setup {
+        dir,
+        _ne,
+        ca,
+        pb,
+        b_args,
+        a,
+        mut b,
+    }) = setup().await
+    else {
+        return;
+    };
+    // Storage holds the series without the replica label; what goes out carries it.
+    let up = a.query("up").await;
+    assert!(up[0]["metric"].get("replica").is_none(), "{up:?}");
+    let fed = reqwest::get(format!("{}/federate?match[]=up", a.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fed.contains("replica=\"a\""), "{fed}");
 
     b.proc.kill9();
     let killed = now_s();
     tokio::time::sleep(Duration::from_secs(12)).await;
     let restarted = now_s();
-    let b = Argus::start(&db, pb, &b_args).await;
+    let b = Argus::start(&dir.path().join("b"), pb, &b_args).await;
     let log = strip_ansi(&b.proc.log_text());
     assert!(log.contains("Start-up backfill finished."), "{log}");
     let line = log
@@ -142,25 +206,7 @@ async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
     eprintln!("B's backfill: {line}");
 
     // The outage, away from B's own last scrape before the kill and its first after.
-    let start = killed + 1.5;
-    let end = restarted - 0.5;
-    let range_ms = ((end - start) * 1000.0) as i64;
-    for expr in [
-        format!("up{{job=\"node\"}}[{range_ms}ms]"),
-        format!("node_load1[{range_ms}ms]"),
-        format!("node_cpu_seconds_total[{range_ms}ms]"),
-        format!("{{job=\"node\"}}[{range_ms}ms]"),
-    ] {
-        let want = raw(&a, &expr, end).await;
-        let got = raw(&b, &expr, end).await;
-        assert!(!want.is_empty(), "{expr}: A has nothing");
-        if expr.starts_with("up") {
-            // About one sample per second of the outage.
-            let n = want[0].1.len();
-            assert!(n >= 8, "{expr}: only {n} samples on A");
-        }
-        assert_eq!(got, want, "{expr}: B differs from A");
-    }
+    assert_same_samples(&a, &b, killed + 1.5, restarted - 0.5).await;
 
     let fetched = b
         .self_metric("argus_cluster_backfill_samples_total")
@@ -170,4 +216,29 @@ async fn a_restarted_replica_backfills_the_outage_from_its_peer() {
         fetched > 0.0,
         "argus_cluster_backfill_samples_total = {fetched}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_replica_heals_while_running() {
+    let Some(s) = setup().await else {
+        return;
+    };
+    let (a, b) = (&s.a, &s.b);
+    b.proc.signal(libc::SIGSTOP);
+    let stopped = now_s();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    b.proc.signal(libc::SIGCONT);
+    let resumed = now_s();
+    wait_for("a periodic backfill on B", 60, || async {
+        strip_ansi(&b.proc.log_text())
+            .lines()
+            .any(|l| l.contains("Backfilled gaps from peer.") && l.contains("trigger=\"periodic\""))
+    })
+    .await;
+    assert_same_samples(a, b, stopped + 1.5, resumed - 0.5).await;
+    let ooo = b
+        .self_metric("argus_cluster_backfill_samples_total")
+        .await
+        .unwrap();
+    assert!(ooo > 0.0);
 }
