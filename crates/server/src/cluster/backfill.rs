@@ -198,6 +198,8 @@ pub async fn startup(cluster: Arc<Cluster>, app: Arc<App>) -> HashMap<String, i6
 pub async fn periodic(cluster: Arc<Cluster>, app: Arc<App>, mut checked: HashMap<String, i64>) {
     let every = ms(cluster.args.backfill_check_interval).max(Duration::from_millis(500));
     let max_window = cluster.args.backfill_max_window.as_millis().max(0);
+    // Pools whose last check failed: warn once per outage, not every interval.
+    let mut failing: HashSet<String> = HashSet::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -214,11 +216,16 @@ pub async fn periodic(cluster: Arc<Cluster>, app: Arc<App>, mut checked: HashMap
             let start = (from - 3 * interval).max(now - max_window);
             match check_pool(&cluster, &app, &pool, interval, start, now, false).await {
                 Ok(_) => {
+                    if failing.remove(&pool) {
+                        tracing::info!(pool = %pool, "Gap check works again.");
+                    }
                     checked.insert(pool, now);
                 }
                 Err(e) => {
                     ok = false;
-                    tracing::warn!(pool = %pool, error = format!("{e:#}"), "Gap check failed; retrying next time.");
+                    if failing.insert(pool.clone()) {
+                        tracing::warn!(pool = %pool, error = format!("{e:#}"), "Gap check failed; retrying every check interval.");
+                    }
                 }
             }
         }
