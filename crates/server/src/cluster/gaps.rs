@@ -160,10 +160,10 @@ mod tests {
             holes(&[], 5000, 9000, 1000),
             vec![Hole { lo: 4999, hi: 9001 }]
         );
-        // Context before the window start bounds the leading hole.
+        // Context before the window start bounds the hole: half an interval from 500.
         assert_eq!(
             holes(&[500, 6000], 1000, 6000, 1000),
-            vec![Hole { lo: 999, hi: 5500 }]
+            vec![Hole { lo: 1000, hi: 5500 }]
         );
     }
 
