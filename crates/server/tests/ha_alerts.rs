@@ -432,4 +432,21 @@ async fn a_failing_receiver_is_retried_by_one_replica_only() {
     );
     let delivered = for_first.iter().filter(|a| a.status == 200).count();
     assert_eq!(delivered, 1, "{for_first:#?}");
+    // The other replica had the same notification queued and dropped it: it waited on
+    // the announcement while the receiver failed, then found it in the shared log.
+    let other = if senders.contains(pair.a.url.as_str()) {
+        &pair.b
+    } else {
+        &pair.a
+    };
+    let hist = other.get("/api/v2/notifications").await;
+    let rec = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["idempotencyKey"] == first_key.as_str());
+    assert!(
+        rec.is_some_and(|r| r["status"] == "delivered by peer"),
+        "{hist:#}"
+    );
 }
