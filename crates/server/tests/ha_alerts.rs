@@ -119,6 +119,13 @@ fn assert_once(hooks: &[Hook], what: &str) {
     }
 }
 
+/// All notifications came from one replica (the first in the peer order): the other
+/// dropped its copies.
+fn assert_one_sender(hooks: &[Hook], what: &str) {
+    let senders: std::collections::BTreeSet<String> = hooks.iter().map(sender).collect();
+    assert_eq!(senders.len(), 1, "{what}: sent by {senders:?}: {hooks:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notified_once_and_the_survivor_takes_over() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,6 +142,7 @@ async fn notified_once_and_the_survivor_takes_over() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = sink.all();
     assert_once(&before, "both replicas up");
+    assert_one_sender(&before, "both replicas up");
     for h in &before {
         assert!(!key(h).is_empty());
         let labels = &h.body["alerts"][0]["labels"];
@@ -277,6 +285,8 @@ impl Proxy {
                     continue;
                 }
                 let mut rx = rx.clone();
+                // Only cuts after this connection was opened close it.
+                rx.borrow_and_update();
                 tokio::spawn(async move {
                     let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await
                     else {
@@ -350,6 +360,8 @@ async fn a_partition_duplicates_and_healing_stops_it() {
         .cloned()
         .collect();
     assert_once(&healed, "after healing");
+    // Healed, the first replica sends and the other finds each notification in the log.
+    assert_one_sender(&healed, "after healing");
 }
 
 /// One request to the flaky receiver.

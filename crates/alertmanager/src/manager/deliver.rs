@@ -21,6 +21,9 @@ impl AlertManager {
     /// Claims every due outbox entry and starts sending it. The handles finish when the
     /// outcome has been recorded.
     pub fn deliver_due(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
+        if !self.is_settled() {
+            return Vec::new();
+        }
         let now = self.clock.now();
         // HA wait stage: a replica further down the list waits before sending, giving
         // the first one the chance to deliver and replicate its log entry.

@@ -118,6 +118,9 @@ pub struct AlertManager {
     peer_position: std::sync::atomic::AtomicU32,
     claims: Mutex<peers::Claims>,
     cluster: Mutex<Option<ClusterStatus>>,
+    /// False while a replica has not yet heard from its peers: nothing is sent, so that
+    /// a restarted replica does not repeat what a peer delivered meanwhile.
+    settled: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AlertManager {
@@ -220,6 +223,7 @@ impl AlertManager {
             peer_position: std::sync::atomic::AtomicU32::new(position),
             claims: Mutex::new(Default::default()),
             cluster: Mutex::new(None),
+            settled: std::sync::atomic::AtomicBool::new(true),
         };
         am.config_loaded(true);
         am.update_gauges();

@@ -99,6 +99,19 @@ impl AlertManager {
         self.peer_position.load(Ordering::SeqCst)
     }
 
+    /// Holds (false) or releases (true) delivery until the cluster has settled: peers
+    /// heard from once, their notification logs merged (Alertmanager's settle wait).
+    pub fn set_settled(&self, settled: bool) {
+        self.settled.store(settled, Ordering::SeqCst);
+        if settled {
+            self.wake_deliver.notify_one();
+        }
+    }
+
+    pub(crate) fn is_settled(&self) -> bool {
+        self.settled.load(Ordering::SeqCst)
+    }
+
     /// Sets what `/api/v2/status` reports about the cluster.
     pub fn set_cluster_status(&self, s: ClusterStatus) {
         *self.cluster.lock() = Some(s);

@@ -124,6 +124,11 @@ impl Cluster {
         })))
     }
 
+    /// Longest wait for every peer to answer before notifications start.
+    fn settle_timeout(&self) -> Duration {
+        ms(self.args.peer_timeout).max(Duration::from_secs(1))
+    }
+
     fn pushpull(&self) -> Duration {
         ms(self.args.pushpull_interval).max(Duration::from_millis(100))
     }

@@ -158,6 +158,14 @@ impl Peers {
         true
     }
 
+    /// True when every peer (not this replica) has answered at least once.
+    pub fn all_answered(&self) -> bool {
+        self.list
+            .lock()
+            .iter()
+            .all(|p| p.is_self || p.member.is_some())
+    }
+
     /// Records a failed exchange; returns the consecutive failure count.
     pub fn failed(&self, address: &str) -> u64 {
         let mut l = self.list.lock();

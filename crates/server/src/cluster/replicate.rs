@@ -36,11 +36,13 @@ use crate::app::App;
 
 /// Events queued per peer before new ones are dropped (the next pull repairs the loss).
 const PEER_QUEUE: usize = 1024;
-/// Delays before the retries of a push.
+/// Delays before the retries of a push. Short: a push that fails for longer is left to
+/// the next pull, and must not hold back newer events (a log entry that arrives after
+/// the peer's wait is a duplicate notification).
 const PUSH_RETRIES: [Duration; 3] = [
-    Duration::from_millis(200),
-    Duration::from_secs(1),
-    Duration::from_secs(3),
+    Duration::from_millis(100),
+    Duration::from_millis(300),
+    Duration::from_millis(700),
 ];
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -169,22 +171,56 @@ pub async fn start(cluster: Arc<Cluster>, app: Arc<App>) {
         rx,
         metrics.clone(),
     ));
+    // Settling (Alertmanager's settle wait): nothing is sent until every peer has been
+    // heard from, or for at most one peer timeout, so a restarted replica first learns
+    // what its peers notified meanwhile.
+    app.am.set_settled(false);
+    let settle_deadline = tokio::time::Instant::now() + cluster.settle_timeout();
     let settled = Arc::new(AtomicBool::new(false));
     publish_status(&cluster, &app, &metrics, false);
     exchange_all(&cluster, &app, &client, &metrics).await;
-    settled.store(true, Ordering::SeqCst);
-    publish_status(&cluster, &app, &metrics, true);
+    let now_settled = check_settled(&settled, settle_deadline, &cluster, &app);
+    publish_status(&cluster, &app, &metrics, now_settled);
     let stop = app.shutdown.clone();
     tokio::spawn(async move {
         loop {
+            let pause = if settled.load(Ordering::SeqCst) {
+                cluster.pushpull()
+            } else {
+                cluster.pushpull().min(Duration::from_millis(200))
+            };
             tokio::select! {
-                _ = tokio::time::sleep(cluster.pushpull()) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = stop.cancelled() => return,
             }
             exchange_all(&cluster, &app, &client, &metrics).await;
-            publish_status(&cluster, &app, &metrics, settled.load(Ordering::SeqCst));
+            let s = check_settled(&settled, settle_deadline, &cluster, &app);
+            publish_status(&cluster, &app, &metrics, s);
         }
     });
+}
+
+/// Ends settling once every peer answered or the deadline passed; returns whether settled.
+fn check_settled(
+    settled: &AtomicBool,
+    deadline: tokio::time::Instant,
+    cluster: &Cluster,
+    app: &App,
+) -> bool {
+    if settled.load(Ordering::SeqCst) {
+        return true;
+    }
+    let all = cluster.peers.all_answered();
+    if all || tokio::time::Instant::now() >= deadline {
+        if !all {
+            tracing::warn!(
+                "Cluster settle timeout: not every peer answered; notifying without them."
+            );
+        }
+        settled.store(true, Ordering::SeqCst);
+        app.am.set_settled(true);
+    }
+    settled.load(Ordering::SeqCst)
 }
 
 /// Pulls every peer's state and merges it.
@@ -338,7 +374,7 @@ async fn push_worker(
                 Err(_) => break,
             }
         }
-        let doc = EventsDoc {
+        let mut doc = EventsDoc {
             node_id: node_id.clone(),
             events,
         };
@@ -349,6 +385,10 @@ async fn push_worker(
         {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
+                // Whatever arrived meanwhile goes with the retry, not after it.
+                while let Ok(more) = rx.try_recv() {
+                    doc.events.extend(more);
+                }
             }
             let r = client.post(&url).json(&doc).send().await;
             match r.and_then(|r| r.error_for_status()) {
