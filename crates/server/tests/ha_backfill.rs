@@ -242,3 +242,41 @@ async fn a_stalled_replica_heals_while_running() {
         .unwrap();
     assert!(ooo > 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_peer_delays_readiness_only_until_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = Exporter::start("# TYPE x gauge\nx 1\n").await;
+    let config = dir.path().join("argus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n\
+             \x20 - job_name: x\n    static_configs:\n      - targets: ['{}']\n",
+            exporter.addr
+        ),
+    )
+    .unwrap();
+    let (listen, nobody) = (free_port(), free_port());
+    let mut args = replica_args(
+        &config.display().to_string(),
+        "a",
+        listen,
+        &[listen, nobody],
+    );
+    args.retain(|a| !a.starts_with("--cluster.backfill.timeout"));
+    args.push("--cluster.backfill.timeout=3s".to_owned());
+    let started = std::time::Instant::now();
+    let a = Argus::start(&dir.path().join("a"), free_port(), &args).await;
+    let log = strip_ansi(&a.proc.log_text());
+    assert!(log.contains("Start-up backfill gave up"), "{log}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "ready before trying its peer for the timeout"
+    );
+    // Serving and scraping normally.
+    wait_for("a scrape", 30, || async {
+        !a.query("up{job=\"x\"} == 1").await.is_empty()
+    })
+    .await;
+}

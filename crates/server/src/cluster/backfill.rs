@@ -307,6 +307,13 @@ async fn check_pool(
     for a in &active {
         targets.entry(a.clone()).or_default();
     }
+    if startup && targets.is_empty() {
+        // A fresh replica (new disk, new pool) knows no targets before its first scrape:
+        // take them from the peer's `up`, so it starts with the peer's history.
+        for l in peer_targets(cluster, pool, start, end).await? {
+            targets.entry(l).or_default();
+        }
+    }
     let per_target: Vec<TargetHoles> = targets
         .into_iter()
         .map(|(labels, mut ts)| {
@@ -388,6 +395,51 @@ async fn check_pool(
     )
 }
 
+/// The peer's targets of `pool` in `[start, end]` (its `up` series, external labels off).
+async fn peer_targets(
+    cluster: &Arc<Cluster>,
+    pool: &str,
+    start: i64,
+    end: i64,
+) -> anyhow::Result<Vec<Labels>> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .build()?;
+    let mut errors = Vec::new();
+    for (addr, base) in cluster.peers.by_preference(cluster.pushpull() * 3) {
+        let ms = vec![eq("__name__", "up"), eq("job", pool)];
+        match read_client::read(&client, &base, start, end, ms, Duration::from_secs(30)).await {
+            Ok(series) => {
+                return Ok(series
+                    .into_iter()
+                    .map(|ts| strip_external(cluster, ts.labels).without_metric_name())
+                    .collect())
+            }
+            Err(e) => {
+                cluster.backfill_metrics.fetch_failures.inc();
+                errors.push(format!("{addr}: {e:#}"));
+            }
+        }
+    }
+    anyhow::bail!("no peer listed its targets: {}", errors.join("; "))
+}
+
+/// A peer's series labels without the labels it added: its replica label, and external
+/// labels this replica has with the same value.
+fn strip_external(
+    cluster: &Cluster,
+    labels: Vec<argus_query::api::remote_read::proto::Label>,
+) -> Labels {
+    let replica_label = &cluster.args.replica_label;
+    let own = cluster.external.read();
+    let pairs: Vec<(String, String)> = labels
+        .into_iter()
+        .filter(|l| &l.name != replica_label && own.get(&l.name) != Some(&l.value))
+        .map(|l| (l.name, l.value))
+        .collect();
+    Labels::from_pairs(&pairs)
+}
+
 fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
@@ -409,8 +461,6 @@ async fn fill_from(
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
         .build()?;
-    let replica_label = cluster.args.replica_label.clone();
-    let own_external = cluster.external.read().clone();
     let mut out = PoolOutcome::default();
     let mut touched: HashSet<Labels> = HashSet::new();
     let mut t0 = lo;
@@ -429,18 +479,8 @@ async fn fill_from(
         let batch: Vec<(Labels, Vec<(i64, f64)>)> = series
             .into_iter()
             .map(|ts| {
-                let pairs: Vec<(String, String)> = ts
-                    .labels
-                    .into_iter()
-                    .filter(|l| {
-                        l.name != replica_label && own_external.get(&l.name) != Some(&l.value)
-                    })
-                    .map(|l| (l.name, l.value))
-                    .collect();
-                (
-                    Labels::from_pairs(&pairs),
-                    ts.samples.iter().map(|s| (s.timestamp, s.value)).collect(),
-                )
+                let samples = ts.samples.iter().map(|s| (s.timestamp, s.value)).collect();
+                (strip_external(cluster, ts.labels), samples)
             })
             .collect();
         let mut wanted = Vec::with_capacity(batch.len());
