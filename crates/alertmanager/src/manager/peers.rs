@@ -143,10 +143,15 @@ impl AlertManager {
             match e {
                 PeerEvent::Silence(s) => silences.push(s),
                 PeerEvent::Nflog(n) => nflog.push(n),
-                PeerEvent::Sending(c) => {
+                PeerEvent::Sending(mut c) => {
                     let lane = (c.group_key.clone(), c.receiver.clone());
+                    let now = self.clock.now();
+                    // A peer whose clock runs ahead must not hold a lane for long: no
+                    // announcement lasts longer than two retries at the longest back-off.
+                    let cap = (self.opts.peer_timeout * 4).max(self.opts.retry_max * 2);
+                    c.until = c.until.min(crate::clock::add(now, cap));
                     let mut m = self.claims.lock();
-                    if c.until <= self.clock.now() {
+                    if c.until <= now {
                         m.remove(&lane);
                     } else {
                         m.insert(lane, c);
