@@ -46,6 +46,8 @@ pub struct Metrics {
     pub outbox_pending: IntGauge,
     /// `argus_alertmanager_state_write_failures_total`.
     pub state_write_failures: IntCounter,
+    /// `argus_alertmanager_notifications_delivered_by_peer_total`.
+    pub notifications_deduplicated_by_peer: IntCounter,
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -186,6 +188,13 @@ impl Metrics {
                 Gauge::new(
                     "alertmanager_config_hash",
                     "Hash of the currently loaded alertmanager configuration.",
+                )?,
+            )?,
+            notifications_deduplicated_by_peer: reg(
+                r,
+                IntCounter::new(
+                    "argus_alertmanager_notifications_delivered_by_peer_total",
+                    "Notifications dropped before sending because a peer's notification log showed them delivered.",
                 )?,
             )?,
             outbox_pending: reg(

@@ -4,6 +4,7 @@
 //! `argus_model::Queryable`, and `api` serves both over Prometheus' `/api/v1`.
 
 pub mod api;
+pub mod dedup;
 pub mod engine;
 pub(crate) mod functions;
 pub mod parser;

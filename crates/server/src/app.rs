@@ -44,6 +44,14 @@ pub struct App {
     pub status: Arc<ServerStatus>,
     pub ready: Arc<AtomicBool>,
     pub external_url: String,
+    /// External labels added to what is sent out (federation, remote read), replica
+    /// label included.
+    pub external_labels: RwLock<std::collections::BTreeMap<String, String>>,
+    /// What queries and rules read: the TSDB, behind replica deduplication when
+    /// `--query.replica-label` is given.
+    pub query_storage: Arc<dyn Queryable>,
+    /// The replica cluster, when this server is a member of one.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Cancelled when the server shuts down (SIGTERM, SIGINT, `/-/quit`).
     pub shutdown: CancellationToken,
     reload_lock: tokio::sync::Mutex<()>,
@@ -116,7 +124,16 @@ impl App {
         status: Arc<ServerStatus>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Arc<App>> {
-        let storage: Arc<dyn Queryable> = Arc::new(db.clone());
+        let storage: Arc<dyn Queryable> = if args.query_replica_labels.is_empty() {
+            Arc::new(db.clone())
+        } else {
+            tracing::info!(labels = ?args.query_replica_labels, "Queries deduplicate replicas.");
+            Arc::new(argus_query::dedup::DedupQueryable::new(
+                Arc::new(db.clone()),
+                args.query_replica_labels.clone(),
+                argus_query::dedup::DEFAULT_PENALTY_MS,
+            ))
+        };
         let appendable: Arc<dyn Appendable> = Arc::new(db.clone());
         let engine = Engine::new(engine_options(&args, cfg));
         let external_url = external_url(&args);
@@ -141,17 +158,26 @@ impl App {
             .clone()
             .unwrap_or_else(|| args.tsdb_path.join("alertmanager"));
         let am_config = builtin_am::load_config(args.alertmanager_config.as_deref())?;
-        let am = AlertManager::new(
+        let am_opts = argus_alertmanager::Options {
+            peer_timeout: std::time::Duration::from_millis(
+                args.cluster.peer_timeout.as_millis().max(0) as u64,
+            ),
+            ..argus_alertmanager::Options::default()
+        };
+        let am = AlertManager::with_options(
             am_config,
             &am_dir,
             &external_url,
             &registry,
             Arc::new(SystemClock),
+            am_opts,
         )
         .context("starting the built-in alert manager")?;
+        let cluster = crate::cluster::Cluster::new(&args, cfg, &registry)?;
         let builtin = Arc::new(BuiltinSender {
             am: am.clone(),
-            external_labels: RwLock::new(cfg.external_labels().clone()),
+            external_labels: RwLock::new(cfg.shared_external_labels()),
+            replica: RwLock::new(cfg.replica.clone()),
         });
 
         let sender: Arc<dyn AlertSender> = Arc::new(FanoutSender(vec![
@@ -186,6 +212,9 @@ impl App {
             status,
             ready: Arc::default(),
             external_url,
+            external_labels: RwLock::new(cfg.external_labels().clone()),
+            query_storage: storage,
+            cluster,
             shutdown,
             reload_lock: tokio::sync::Mutex::new(()),
             reload_ok,
@@ -215,7 +244,14 @@ impl App {
         if let Err(e) = self.notifier.apply_config(&cfg.alerting) {
             errors.push(format!("alerting: {e}"));
         }
-        *self.builtin.external_labels.write() = cfg.external_labels().clone();
+        *self.builtin.external_labels.write() = cfg.shared_external_labels();
+        *self.builtin.replica.write() = cfg.replica.clone();
+        *self.external_labels.write() = cfg.external_labels().clone();
+        if let Some(c) = &self.cluster {
+            c.set_config(cfg);
+        }
+        // Remote write carries every external label, the replica label included, so a
+        // distributed engine can deduplicate the pair.
         if let Err(e) = self
             .remote
             .apply_config(&cfg.remote_write, cfg.external_labels())

@@ -54,17 +54,29 @@ pub fn postable(alerts: Vec<NotifierAlert>) -> Vec<PostableAlert> {
 }
 
 /// Sends alerts to the built-in alert manager, adding the external labels an alert lacks
-/// (as Prometheus' notifier does before any Alertmanager sees them).
+/// (as Prometheus' notifier does before any Alertmanager sees them), except the replica
+/// label: the replicas' alert managers form one cluster and must see identical alerts.
 pub struct BuiltinSender {
     pub am: Arc<AlertManager>,
+    /// External labels without the replica label.
     pub external_labels: parking_lot::RwLock<BTreeMap<String, String>>,
+    /// The replica label and this replica's value, in a replica cluster.
+    pub replica: parking_lot::RwLock<Option<(String, String)>>,
 }
 
 impl AlertSender for BuiltinSender {
     fn send(&self, alerts: Vec<NotifierAlert>) {
         let ext = self.external_labels.read().clone();
+        let replica = self.replica.read().clone();
         let mut posts = postable(alerts);
         for p in &mut posts {
+            // A rule that copied the label in (e.g. from $externalLabels) would split the
+            // replicas' alerts apart again.
+            if let Some((k, v)) = &replica {
+                if p.labels.get(k) == Some(v) {
+                    p.labels.remove(k);
+                }
+            }
             for (k, v) in &ext {
                 let e = p.labels.entry(k.clone()).or_default();
                 if e.is_empty() {

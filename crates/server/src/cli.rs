@@ -208,6 +208,72 @@ pub struct ServerArgs {
     /// Serve the adapter APIs to requests without credentials (testing only).
     #[arg(long = "adapter.allow-anonymous", default_value_t = false)]
     pub adapter_allow_anonymous: bool,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Label that tells replicas apart in data from several replicas (remote-written into
+    /// one place): queries drop it and merge the replicas' series, keeping one replica's
+    /// samples and switching only across its gaps. Repeatable.
+    #[arg(long = "query.replica-label")]
+    pub query_replica_labels: Vec<String>,
+}
+
+/// Flags of the HA replica cluster (see deploy/README.md).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Address of the peer API (state replication, remote read for backfill). Empty
+    /// (default) with no `--cluster.peer` runs a single server.
+    #[arg(
+        id = "cluster_listen_address",
+        long = "cluster.listen-address",
+        default_value = ""
+    )]
+    pub listen_address: String,
+
+    /// A peer's `--cluster.listen-address` as host:port; repeatable. The list may include
+    /// this replica itself (recognised and skipped).
+    #[arg(long = "cluster.peer")]
+    pub peers: Vec<String>,
+
+    /// How long each position in the peer order delays a notification (Alertmanager's
+    /// `--cluster.peer-timeout`).
+    #[arg(long = "cluster.peer-timeout", default_value = "15s")]
+    pub peer_timeout: PromDuration,
+
+    /// How often full state is exchanged with every peer (anti-entropy; changes are also
+    /// pushed at once). Also the liveness probe of peers.
+    #[arg(long = "cluster.pushpull-interval", default_value = "5s")]
+    pub pushpull_interval: PromDuration,
+
+    /// External label naming this replica in everything sent out (not in local storage,
+    /// not in alerts to the built-in alert manager).
+    #[arg(long = "cluster.replica-label", default_value = "replica")]
+    pub replica_label: String,
+
+    /// This replica's name (the replica label's value). Default: the hostname, unless
+    /// `global.external_labels` already sets the replica label.
+    #[arg(long = "cluster.replica-name")]
+    pub replica_name: Option<String>,
+
+    /// How far back gaps in this replica's scraping are healed from peers.
+    #[arg(long = "cluster.backfill.max-window", default_value = "1h")]
+    pub backfill_max_window: PromDuration,
+
+    /// Longest start-up backfill before the server reports ready anyway.
+    #[arg(long = "cluster.backfill.timeout", default_value = "1m")]
+    pub backfill_timeout: PromDuration,
+
+    /// How often the scrape history is checked for gaps while running.
+    #[arg(long = "cluster.backfill.check-interval", default_value = "1m")]
+    pub backfill_check_interval: PromDuration,
+}
+
+impl ClusterArgs {
+    /// True when this server is a member of a replica cluster.
+    pub fn enabled(&self) -> bool {
+        !self.listen_address.trim().is_empty() || !self.peers.is_empty()
+    }
 }
 
 impl ServerArgs {
@@ -284,6 +350,26 @@ impl ServerArgs {
             self.adapter_listen_address.clone(),
         );
         put("adapter.config.file", opt(&self.adapter_config));
+        let c = &self.cluster;
+        put("cluster.listen-address", c.listen_address.clone());
+        put("cluster.peer", c.peers.join(","));
+        put("cluster.peer-timeout", c.peer_timeout.to_string());
+        put("cluster.pushpull-interval", c.pushpull_interval.to_string());
+        put("cluster.replica-label", c.replica_label.clone());
+        put(
+            "cluster.replica-name",
+            c.replica_name.clone().unwrap_or_default(),
+        );
+        put(
+            "cluster.backfill.max-window",
+            c.backfill_max_window.to_string(),
+        );
+        put("cluster.backfill.timeout", c.backfill_timeout.to_string());
+        put(
+            "cluster.backfill.check-interval",
+            c.backfill_check_interval.to_string(),
+        );
+        put("query.replica-label", self.query_replica_labels.join(","));
         m
     }
 }

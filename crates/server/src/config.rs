@@ -24,12 +24,27 @@ pub struct LoadedConfig {
     pub out_of_order_window: Option<PromDuration>,
     /// The `remote_write` queues.
     pub remote_write: Vec<argus_remote::RemoteWriteConfig>,
+    /// In a replica cluster, the replica label and this replica's value. It is part of
+    /// `global.external_labels` (so everything sent out carries it) and is taken off
+    /// again for the built-in alert manager.
+    pub replica: Option<(String, String)>,
 }
 
 impl LoadedConfig {
-    /// `global.external_labels`.
+    /// `global.external_labels` (with the replica label in a replica cluster): what is
+    /// added to everything sent out.
     pub fn external_labels(&self) -> &BTreeMap<String, String> {
         &self.main.global.external_labels
+    }
+
+    /// The external labels without the replica label: what the built-in alert manager
+    /// sees, so that both replicas' alerts have the same fingerprint.
+    pub fn shared_external_labels(&self) -> BTreeMap<String, String> {
+        let mut m = self.main.global.external_labels.clone();
+        if let Some((k, _)) = &self.replica {
+            m.remove(k);
+        }
+        m
     }
 }
 
@@ -71,11 +86,17 @@ pub fn load(args: &ServerArgs) -> anyhow::Result<LoadedConfig> {
         out_of_order_window,
         remote_write,
     } = decode_sections(&main, &name)?;
+    let mut main = main;
+    let replica = crate::cluster::replica_label(&args.cluster, &main.global.external_labels);
+    if let Some((k, v)) = &replica {
+        main.global.external_labels.insert(k.clone(), v.clone());
+    }
     Ok(LoadedConfig {
         main,
         alerting,
         out_of_order_window,
         remote_write,
+        replica,
     })
 }
 

@@ -54,9 +54,9 @@ async fn healthy() -> &'static str {
     "Argus Server is Healthy.\n"
 }
 
-/// Every route of the running server.
-pub fn full_router(app: Arc<App>) -> Router {
-    let mut api = argus_query::api::ApiState::new(Arc::new(app.db.clone()), app.engine.clone())
+/// The query API's state over the running server's components.
+pub fn api_state(app: &Arc<App>) -> argus_query::api::ApiState {
+    let mut api = argus_query::api::ApiState::new(app.query_storage.clone(), app.engine.clone())
         .with_max_concurrency(app.args.query_max_concurrency);
     api.tsdb = Some(Arc::new(app.db.clone()));
     api.enable_admin = app.args.enable_admin_api;
@@ -70,7 +70,6 @@ pub fn full_router(app: Arc<App>) -> Router {
     api.status = app.status.clone();
     api.external_labels = {
         let pairs: Vec<(String, String)> = app
-            .builtin
             .external_labels
             .read()
             .iter()
@@ -79,6 +78,12 @@ pub fn full_router(app: Arc<App>) -> Router {
         argus_model::Labels::from_pairs(&pairs)
     };
     api.ready = Some(app.ready.clone());
+    api
+}
+
+/// Every route of the running server.
+pub fn full_router(app: Arc<App>) -> Router {
+    let api = api_state(&app);
     let api = match api.clone().with_cors_origin(&app.args.cors_origin) {
         Ok(a) => a,
         Err(e) => {

@@ -7,6 +7,7 @@ mod adapter;
 mod app;
 mod builtin_am;
 mod cli;
+mod cluster;
 mod cmd_check;
 mod cmd_query;
 mod cmd_tsdb;

@@ -45,6 +45,11 @@ async fn serve_async(mut args: ServerArgs) -> anyhow::Result<ExitCode> {
     if let Some(w) = cfg.out_of_order_window {
         args.out_of_order_time_window = Some(w);
     }
+    if args.cluster.enabled() && args.out_of_order_time_window.is_none() {
+        // Gaps found while running are older than the head's newest samples.
+        args.out_of_order_time_window = Some(args.cluster.backfill_max_window);
+        tracing::info!(window = %args.cluster.backfill_max_window, "Replica cluster: out-of-order window set for backfill.");
+    }
     let registry = self_metrics::new_registry();
     let shutdown = CancellationToken::new();
 
@@ -109,10 +114,27 @@ async fn serve_async(mut args: ServerArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    // A replica heals its gaps before it takes queries, and knows its peers before it
+    // notifies.
+    let backfilled = match app.cluster.clone() {
+        Some(c) => {
+            if let Err(e) = c.start(&app).await {
+                shutdown.cancel();
+                crate::storage::close(db).await;
+                return Err(e.context("starting the replica cluster"));
+            }
+            Some((c.clone(), c.startup_backfill(&app).await))
+        }
+        None => None,
+    };
+
     app.ready.store(true, Ordering::SeqCst);
     tracing::info!("Server is ready to receive web requests.");
 
     let producers = start_producers(&app);
+    if let Some((c, from)) = backfilled {
+        c.start_periodic_backfill(&app, from);
+    }
     tokio::spawn(watch_reload(app.clone()));
 
     shutdown.cancelled().await;

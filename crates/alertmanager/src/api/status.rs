@@ -23,10 +23,21 @@ pub(crate) async fn get_status(State(am): State<Arc<AlertManager>>) -> Response 
     json(
         StatusCode::OK,
         &StatusModel {
-            cluster: ClusterStatusModel {
-                name: None,
-                peers: Vec::new(),
-                status: "disabled".into(),
+            cluster: match am.cluster_status() {
+                None => ClusterStatusModel {
+                    name: None,
+                    peers: Vec::new(),
+                    status: "disabled".into(),
+                },
+                Some(c) => ClusterStatusModel {
+                    name: Some(c.name),
+                    peers: c
+                        .peers
+                        .into_iter()
+                        .map(|p| serde_json::json!({"name": p.name, "address": p.address}))
+                        .collect(),
+                    status: c.status,
+                },
             },
             config: ConfigModel {
                 original: cfg.to_masked_yaml(),

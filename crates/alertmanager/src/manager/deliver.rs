@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
+use super::peers::{PeerEvent, SendingClaim};
 use super::AlertManager;
 use crate::clock;
 use crate::nflog::NflogEntry;
@@ -20,32 +21,70 @@ impl AlertManager {
     /// Claims every due outbox entry and starts sending it. The handles finish when the
     /// outcome has been recorded.
     pub fn deliver_due(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
+        if !self.is_settled() {
+            return Vec::new();
+        }
         let now = self.clock.now();
         // HA wait stage: a replica further down the list waits before sending, giving
-        // the first one the chance to deliver and gossip its log entry.
-        let wait = self.opts.peer_timeout * self.opts.peer_position;
+        // the first one the chance to deliver and replicate its log entry.
+        let wait = self.opts.peer_timeout * self.peer_position();
         let not_before = clock::sub(now, wait);
+        let mut covered = Vec::new();
         let due: Vec<OutboxEntry> = {
             let mut st = self.state.lock();
-            st.outbox
-                .take_due(now)
-                .into_iter()
-                .filter(|e| {
-                    if e.attempts == 0 && e.flush_time > not_before {
-                        st.outbox.release(&e.id);
-                        false
-                    } else {
-                        true
-                    }
-                })
-                .collect()
+            let mut due = Vec::new();
+            for e in st.outbox.take_due(now) {
+                if e.attempts == 0 && e.flush_time > not_before {
+                    st.outbox.release(&e.id);
+                } else if super::peers::covered_by_log(
+                    st.nflog.query(&e.group_key, &e.receiver),
+                    &e,
+                ) {
+                    st.outbox.remove(&e.id);
+                    st.history.update(&e.id, |r| {
+                        r.status = "delivered by peer".into();
+                        r.delivered_at = Some(now);
+                    });
+                    covered.push(e);
+                } else if let Some(until) = self.blocking_claim(&e, now) {
+                    tracing::debug!(group = %e.group_key, receiver = %e.receiver, until = %until, "Peer is sending this group; waiting.");
+                    st.outbox.defer(&e.id, until);
+                } else {
+                    due.push(e);
+                }
+            }
+            if !covered.is_empty() {
+                self.persist_notify(&st);
+            }
+            due
         };
+        for e in &covered {
+            self.metrics.notifications_deduplicated_by_peer.inc();
+            tracing::debug!(group = %e.group_key, receiver = %e.receiver, key = %e.id, "Notification already delivered by a peer.");
+        }
+        if !covered.is_empty() {
+            self.wake_deliver.notify_one();
+        }
         due.into_iter()
             .map(|e| {
+                self.announce(&e, now);
                 let me = self.clone();
                 tokio::spawn(async move { me.deliver_one(e).await })
             })
             .collect()
+    }
+
+    /// Tells peers this replica is sending `e`, for as long as this attempt and the wait
+    /// before the next one may take.
+    fn announce(&self, e: &OutboxEntry, now: DateTime<Utc>) {
+        let hold = self.opts.peer_timeout.max(self.backoff(e.attempts)) * 2;
+        self.emit(PeerEvent::Sending(SendingClaim {
+            group_key: e.group_key.clone(),
+            receiver: e.receiver.clone(),
+            key: e.id.clone(),
+            position: self.peer_position(),
+            until: clock::add(now, hold),
+        }));
     }
 
     async fn deliver_one(self: Arc<Self>, e: OutboxEntry) {
@@ -120,14 +159,16 @@ impl AlertManager {
             Ok(d) => {
                 st.outbox.remove(&e.id);
                 let expiry = Duration::from_millis(e.expiry_ms);
-                st.nflog.log(NflogEntry {
+                let entry = NflogEntry {
                     group_key: e.group_key.clone(),
                     receiver: e.receiver.clone(),
                     timestamp: e.flush_time,
                     firing: e.firing.clone(),
                     resolved: e.resolved.clone(),
                     expires_at: clock::add(e.flush_time, expiry),
-                });
+                };
+                st.nflog.log(entry.clone());
+                self.emit(PeerEvent::Nflog(entry));
                 let sent = !e.alerts.is_empty();
                 st.history.update(&e.id, |r| {
                     r.status = if sent { "delivered" } else { "recorded" }.into();
@@ -144,6 +185,14 @@ impl AlertManager {
                 let give_up = !err.retryable || age >= self.opts.outbox_max_age;
                 if give_up {
                     st.outbox.remove(&e.id);
+                    // Release the lane at once: a peer may still get through.
+                    self.emit(PeerEvent::Sending(SendingClaim {
+                        group_key: e.group_key.clone(),
+                        receiver: e.receiver.clone(),
+                        key: e.id.clone(),
+                        position: self.peer_position(),
+                        until: now,
+                    }));
                     self.metrics
                         .notifications_failed
                         .with_label_values(&[&e.receiver.integration, err.metric_reason()])

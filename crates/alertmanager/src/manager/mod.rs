@@ -6,16 +6,16 @@
 //! runs background loops (dispatch and delivery); tests instead call
 //! [`AlertManager::tick`] after moving a [`ManualClock`](crate::clock::ManualClock).
 //!
-//! HA seam (replica pairs must notify once): the state that replicas must share is the
-//! silences and the notification log, both mergeable by "latest wins" per key
-//! ([`AlertManager::peer_state`] / [`AlertManager::merge_peer_state`]). A peer
-//! exchange (gossip or push over HTTP) plus a per-replica delay before delivery
-//! (`Options::peer_position` × `Options::peer_timeout`, Alertmanager's wait stage) is what
-//! the HA issue adds on top; the dedup step already consults the merged log.
+//! HA (replica pairs notify once): the state that replicas share is the silences and the
+//! notification log, both mergeable by "latest wins" per key
+//! ([`AlertManager::peer_state`] / [`AlertManager::merge_peer_state`]); changes and
+//! "sending" announcements leave through a [`PeerSink`] and arrive through
+//! [`AlertManager::receive_peer_events`]. The delivery rules are in `peers`.
 
 mod deliver;
 mod flush;
 mod ingest;
+mod peers;
 mod state;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub use ingest::{AlertView, GroupView, PostableAlert};
+pub use peers::{ClusterStatus, PeerEvent, PeerSink, PeerStatus, SendingClaim};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -55,7 +56,8 @@ pub struct Options {
     pub alerts_gc_interval: Duration,
     /// Longest sleep of the background loops (they also wake on events).
     pub poll_interval: Duration,
-    /// HA: this replica's position; delivery waits `peer_position × peer_timeout`.
+    /// HA: this replica's initial position; delivery waits `position × peer_timeout`
+    /// (changed at run time by [`AlertManager::set_peer_position`]).
     pub peer_position: u32,
     /// HA: per-position delay (Alertmanager `--cluster.peer-timeout`, 15s).
     pub peer_timeout: Duration,
@@ -112,6 +114,13 @@ pub struct AlertManager {
     stopping: std::sync::atomic::AtomicBool,
     stop_notify: Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    peer_sink: Mutex<Option<PeerSink>>,
+    peer_position: std::sync::atomic::AtomicU32,
+    claims: Mutex<peers::Claims>,
+    cluster: Mutex<Option<ClusterStatus>>,
+    /// False while a replica has not yet heard from its peers: nothing is sent, so that
+    /// a restarted replica does not repeat what a peer delivered meanwhile.
+    settled: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AlertManager {
@@ -196,6 +205,7 @@ impl AlertManager {
             pending_notifications = st.outbox.len(),
             "Alert manager state restored."
         );
+        let position = opts.peer_position;
         let am = AlertManager {
             state: Mutex::new(st),
             clock,
@@ -209,6 +219,11 @@ impl AlertManager {
             stopping: Default::default(),
             stop_notify: Notify::new(),
             tasks: Mutex::new(Vec::new()),
+            peer_sink: Mutex::new(None),
+            peer_position: std::sync::atomic::AtomicU32::new(position),
+            claims: Mutex::new(Default::default()),
+            cluster: Mutex::new(None),
+            settled: std::sync::atomic::AtomicBool::new(true),
         };
         am.config_loaded(true);
         am.update_gauges();
@@ -280,9 +295,20 @@ impl AlertManager {
     /// Creates or updates a silence; persisted before returning.
     pub fn set_silence(&self, s: Silence) -> Result<String, SilenceError> {
         let mut st = self.state.lock();
-        let id = st.silences.set(s, self.clock.now())?;
+        let now = self.clock.now();
+        let old_id = s.id.clone();
+        let id = st.silences.set(s, now)?;
         self.persist_silences(&st);
+        // Replacing a silence expires the old one: peers need both versions.
+        let changed: Vec<Silence> = [old_id.as_str(), id.as_str()]
+            .iter()
+            .filter(|i| !i.is_empty())
+            .filter_map(|i| st.silences.get(i).cloned())
+            .collect();
         drop(st);
+        for c in changed {
+            self.emit_silence(Some(c));
+        }
         self.update_gauges();
         Ok(id)
     }
@@ -292,7 +318,9 @@ impl AlertManager {
         let mut st = self.state.lock();
         st.silences.expire(id, self.clock.now())?;
         self.persist_silences(&st);
+        let s = st.silences.get(id).cloned();
         drop(st);
+        self.emit_silence(s);
         self.update_gauges();
         Ok(())
     }

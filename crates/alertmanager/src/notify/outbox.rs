@@ -17,7 +17,8 @@ use crate::nflog::ReceiverKey;
 /// One pending notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
-    /// Idempotency key (UUID).
+    /// Idempotency key: the same on every replica for the same notification (see
+    /// [`super::pipeline::notification_key`]).
     pub id: String,
     /// Order of creation.
     pub seq: u64,
@@ -50,6 +51,13 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// Last HTTP status seen.
     pub last_status: Option<u16>,
+    /// Timestamp of the notification this one was decided against (`None`: the first of
+    /// its group). A newer log entry that covers this one means a peer delivered it.
+    #[serde(default)]
+    pub basis: Option<DateTime<Utc>>,
+    /// `send_resolved` of the integration when the entry was made.
+    #[serde(default)]
+    pub send_resolved: bool,
 }
 
 impl OutboxEntry {
@@ -172,6 +180,15 @@ impl Outbox {
         Some(e)
     }
 
+    /// Releases a claim and moves the next attempt to `until` without counting an attempt
+    /// (a peer announced it is sending the same group).
+    pub fn defer(&mut self, id: &str, until: DateTime<Utc>) {
+        self.in_flight.remove(id);
+        if let Some(e) = self.entries.values_mut().find(|e| e.id == id) {
+            e.next_attempt = e.next_attempt.max(until);
+        }
+    }
+
     /// Releases a claim without counting an attempt (shutdown).
     pub fn release(&mut self, id: &str) {
         self.in_flight.remove(id);
@@ -223,6 +240,8 @@ mod tests {
             next_attempt: t(at),
             last_error: None,
             last_status: None,
+            basis: None,
+            send_resolved: false,
         }
     }
 

@@ -20,7 +20,7 @@ use crate::dispatch::{Flush, FlushAlert};
 use crate::inhibit::Inhibitor;
 use crate::nflog::ReceiverKey;
 use crate::route::RouteOpts;
-use crate::silences::{new_uuid, Silences};
+use crate::silences::Silences;
 use crate::types::alert_hash;
 
 /// One integration of a receiver, as the pipeline needs it.
@@ -273,8 +273,9 @@ pub fn plan(
         let mut resolved: Vec<u64> = resolved.into_iter().collect();
         firing.sort_unstable();
         resolved.sort_unstable();
+        let basis = prev.as_ref().map(|p| p.timestamp);
         out.entries.push(OutboxEntry {
-            id: new_uuid(),
+            id: notification_key(&flush.key, &spec.key, &firing, &resolved, basis),
             seq: 0,
             receiver: spec.key.clone(),
             group_key: flush.key.clone(),
@@ -290,7 +291,42 @@ pub fn plan(
             next_attempt: flush.now,
             last_error: None,
             last_status: None,
+            basis,
+            send_resolved: spec.send_resolved,
         });
     }
     out
+}
+
+/// The idempotency key of a notification, identical on every replica that decides the
+/// same notification: group key, integration, the sorted firing and resolved alert hashes,
+/// and the timestamp of the notification it follows. Replicas share the notification log,
+/// so they agree on that predecessor; flush times and random IDs would differ per replica.
+/// The predecessor makes a repeat of an unchanged group a new notification, which a
+/// receiver deduplicating by key must not drop.
+pub fn notification_key(
+    group_key: &str,
+    recv: &ReceiverKey,
+    firing: &[u64],
+    resolved: &[u64],
+    basis: Option<DateTime<Utc>>,
+) -> String {
+    let mut b = Vec::with_capacity(64 + group_key.len() + 8 * (firing.len() + resolved.len()));
+    let mut field = |x: &[u8]| {
+        b.extend_from_slice(&(x.len() as u64).to_le_bytes());
+        b.extend_from_slice(x);
+    };
+    field(group_key.as_bytes());
+    field(recv.receiver.as_bytes());
+    field(recv.integration.as_bytes());
+    field(&recv.idx.to_le_bytes());
+    let hashes = |v: &[u64]| v.iter().flat_map(|h| h.to_le_bytes()).collect::<Vec<u8>>();
+    field(&hashes(firing));
+    field(&hashes(resolved));
+    match basis {
+        Some(t) => field(&t.timestamp_millis().to_le_bytes()),
+        None => field(b"first"),
+    }
+    let h = xxhash_rust::xxh3::xxh3_128(&b);
+    format!("{h:032x}")
 }
