@@ -15,8 +15,9 @@ pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// can take away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FsyncPolicy {
-    /// fsync before each commit returns (concurrent commits share one fsync). Power loss
-    /// loses nothing that was acknowledged. Slowest: one fsync per commit batch.
+    /// fsync before each commit returns (one fsync per commit, under the WAL lock, so
+    /// concurrent commits queue behind it). Power loss loses nothing that was acknowledged.
+    /// Slowest.
     Always,
     /// fsync on a background thread every interval when something was written (default 1 s).
     /// Power loss loses at most about one interval of acknowledged samples.

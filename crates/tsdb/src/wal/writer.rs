@@ -39,6 +39,9 @@ impl WalWriter {
     ) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| TsdbError::io("create dir", dir, e))?;
         let file = create_segment(dir, index)?;
+        // The new segment's directory entry must be durable too, or a power loss before the
+        // first roll could lose the whole segment even with fsync `always`.
+        crate::fs::atomic_write::sync_dir(dir)?;
         metrics.segment_current.set(index as i64);
         Ok(WalWriter {
             dir: dir.to_path_buf(),
@@ -103,9 +106,14 @@ impl WalWriter {
         let path = self.dir.join(segment_name(self.index));
         if let Err(e) = self.file.write_all(buf) {
             self.metrics.writes_failed.inc();
-            // A partial write leaves a torn frame; start a new segment so later records are
-            // not appended after it (replay stops at the torn frame of this segment).
-            let _ = self.roll();
+            // A partial write (ENOSPC, EIO) may have left a torn frame. Cut the segment back
+            // to its last complete frame so the next commit continues a clean segment: a
+            // torn frame followed by more data would read as mid-WAL corruption at replay,
+            // and repairing that drops everything after it. Only if the cut fails, start a
+            // new segment (the torn frame then ends its segment).
+            if truncate_to(&self.file, self.size).is_err() {
+                let _ = self.roll();
+            }
             return Err(TsdbError::io("write", &path, e));
         }
         self.size += buf.len() as u64;
@@ -159,6 +167,13 @@ impl WalWriter {
     }
 }
 
+/// Cuts `file` back to `len` bytes. The file is in append mode, so the next write lands
+/// at the new end.
+fn truncate_to(file: &File, len: u64) -> std::io::Result<()> {
+    file.set_len(len)?;
+    file.sync_data()
+}
+
 fn create_segment(dir: &Path, index: u64) -> Result<File> {
     let path = dir.join(segment_name(index));
     OpenOptions::new()
@@ -173,6 +188,27 @@ mod tests {
     use super::*;
     use crate::wal::reader::{read_all, repair, WalReader};
     use crate::wal::segment::list_segments;
+
+    #[test]
+    fn a_failed_write_is_cut_back_so_the_segment_stays_clean() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = writer(d.path(), 1 << 20);
+        w.log(&[b"first"]).unwrap();
+        let good = w.size;
+        // What a partial write leaves behind: half a frame.
+        let mut torn = Vec::new();
+        frame(b"never acknowledged", &mut torn);
+        torn.truncate(torn.len() / 2);
+        w.file.write_all(&torn).unwrap();
+        truncate_to(&w.file, good).unwrap();
+        w.log(&[b"second"]).unwrap();
+        w.sync().unwrap();
+        let segs = list_segments(d.path()).unwrap();
+        assert_eq!(segs.len(), 1, "no new segment was needed");
+        let paths: Vec<&Path> = segs.iter().map(|(_, p)| p.as_path()).collect();
+        let recs = read_all(&paths).unwrap();
+        assert_eq!(recs, vec![b"first".to_vec(), b"second".to_vec()]);
+    }
 
     fn writer(dir: &Path, seg: u64) -> WalWriter {
         WalWriter::open(
