@@ -88,6 +88,11 @@ pub struct ServerArgs {
     #[arg(long = "web.listen-address", default_value = "0.0.0.0:9090")]
     pub listen_address: SocketAddr,
 
+    /// TLS and basic authentication of the listener (Prometheus' web configuration file:
+    /// `tls_server_config`, `basic_auth_users`, `http_server_config`).
+    #[arg(long = "web.config.file")]
+    pub web_config_file: Option<PathBuf>,
+
     /// Enable the admin endpoints (`/api/v1/admin/tsdb/*`).
     #[arg(long = "web.enable-admin-api", default_value_t = false)]
     pub enable_admin_api: bool,
@@ -311,6 +316,7 @@ impl ServerArgs {
                 .unwrap_or_else(|| "0s".into()),
         );
         put("web.listen-address", self.listen_address.to_string());
+        put("web.config.file", opt(&self.web_config_file));
         put("web.enable-admin-api", self.enable_admin_api.to_string());
         put("web.enable-lifecycle", self.enable_lifecycle.to_string());
         put(

@@ -14,11 +14,13 @@ mod cmd_tsdb;
 mod config;
 mod http;
 mod http_metrics;
+mod listener;
 mod logging;
 mod providers;
 mod run;
 mod self_metrics;
 mod storage;
+mod web_config;
 
 use clap::Parser;
 

@@ -54,22 +54,17 @@ async fn serve_async(mut args: ServerArgs) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
 
     let routes = Routes::default();
+    let web_config = crate::listener::WebSetup::load(args.web_config_file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen_address)
         .await
         .with_context(|| format!("listening on {}", args.listen_address))?;
-    tracing::info!(address = %args.listen_address, "Listening.");
-    let web = {
-        let stop = shutdown.clone();
-        let svc = routes.service();
-        tokio::spawn(async move {
-            let r = axum::serve(listener, svc)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await;
-            if let Err(e) = r {
-                tracing::error!(error = %e, "Web server failed.");
-            }
-        })
-    };
+    tracing::info!(
+        address = %args.listen_address,
+        tls = web_config.tls.is_some(),
+        basic_auth = web_config.basic_auth.is_some(),
+        "Listening."
+    );
+    let web = web_config.serve(listener, routes.service(), shutdown.clone());
     tokio::spawn(watch_termination(shutdown.clone()));
 
     // Storage: WAL replay must finish before the server reports ready.
