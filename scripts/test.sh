@@ -63,6 +63,9 @@ if [ -f web/ui/package.json ] && [ ! -d web/ui/node_modules ]; then
   (cd web/ui && npm ci --no-audit --no-fund)
 fi
 
+# CI builds a clean clone once: incremental caches would only double the target dir.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
