@@ -55,49 +55,49 @@ impl RuleMetrics {
     /// Creates and registers the metrics.
     pub fn new(reg: &Registry) -> Self {
         RuleMetrics {
-            eval_duration: histogram(reg, "prometheus_rule_evaluation_duration_seconds", "The duration for a rule to execute."),
-            group_duration: histogram(reg, "prometheus_rule_group_duration_seconds", "The duration of rule group evaluations."),
+            eval_duration: histogram(reg, "argus_rule_evaluation_duration_seconds", "The duration for a rule to execute."),
+            group_duration: histogram(reg, "argus_rule_group_duration_seconds", "The duration of rule group evaluations."),
             iterations_missed: counter_vec(
                 reg,
-                "prometheus_rule_group_iterations_missed_total",
+                "argus_rule_group_iterations_missed_total",
                 "The total number of rule group evaluations missed due to slow rule group evaluation.",
             ),
             iterations_total: counter_vec(
                 reg,
-                "prometheus_rule_group_iterations_total",
+                "argus_rule_group_iterations_total",
                 "The total number of scheduled rule group evaluations, whether executed or missed.",
             ),
-            evals_total: counter_vec(reg, "prometheus_rule_evaluations_total", "The total number of rule evaluations."),
+            evals_total: counter_vec(reg, "argus_rule_evaluations_total", "The total number of rule evaluations."),
             eval_failures: counter_vec(
                 reg,
-                "prometheus_rule_evaluation_failures_total",
+                "argus_rule_evaluation_failures_total",
                 "The total number of rule evaluation failures.",
             ),
-            group_interval: gauge_vec(reg, "prometheus_rule_group_interval_seconds", "The interval of a rule group."),
+            group_interval: gauge_vec(reg, "argus_rule_group_interval_seconds", "The interval of a rule group."),
             last_eval_ts: gauge_vec(
                 reg,
-                "prometheus_rule_group_last_evaluation_timestamp_seconds",
+                "argus_rule_group_last_evaluation_timestamp_seconds",
                 "The timestamp of the last rule group evaluation in seconds.",
             ),
             last_duration: gauge_vec(
                 reg,
-                "prometheus_rule_group_last_duration_seconds",
+                "argus_rule_group_last_duration_seconds",
                 "The duration of the last rule group evaluation.",
             ),
             last_restore_duration: gauge_vec(
                 reg,
-                "prometheus_rule_group_last_restore_duration_seconds",
+                "argus_rule_group_last_restore_duration_seconds",
                 "The duration of the last alert rules alerts restoration using the `ALERTS_FOR_STATE` series.",
             ),
             last_rule_duration_sum: gauge_vec(
                 reg,
-                "prometheus_rule_group_last_rule_duration_sum_seconds",
+                "argus_rule_group_last_rule_duration_sum_seconds",
                 "The sum of time in seconds it took to evaluate each rule in the group regardless of concurrency.",
             ),
-            rules: gauge_vec(reg, "prometheus_rule_group_rules", "The number of rules."),
+            rules: gauge_vec(reg, "argus_rule_group_rules", "The number of rules."),
             samples: gauge_vec(
                 reg,
-                "prometheus_rule_group_last_evaluation_samples",
+                "argus_rule_group_last_evaluation_samples",
                 "The number of samples returned during the last rule group evaluation.",
             ),
         }
@@ -143,11 +143,11 @@ impl TemplateMetrics {
         };
         TemplateMetrics {
             expansions: c(
-                "prometheus_template_text_expansions_total",
+                "argus_template_text_expansions_total",
                 "The total number of template text expansions.",
             ),
             failures: c(
-                "prometheus_template_text_expansion_failures_total",
+                "argus_template_text_expansion_failures_total",
                 "The total number of template text expansion failures.",
             ),
         }
@@ -172,7 +172,7 @@ impl NotifierMetrics {
         let am = &["alertmanager"];
         let latency = prometheus::HistogramVec::new(
             HistogramOpts::new(
-                "prometheus_notifications_latency_seconds",
+                "argus_notifications_latency_seconds",
                 "Latency quantiles for sending alert notifications.",
             ),
             am,
@@ -180,7 +180,7 @@ impl NotifierMetrics {
         .unwrap_or_else(bug);
         let errors = IntCounterVec::new(
             Opts::new(
-                "prometheus_notifications_errors_total",
+                "argus_notifications_errors_total",
                 "Total number of sent alerts affected by errors.",
             ),
             am,
@@ -188,29 +188,29 @@ impl NotifierMetrics {
         .unwrap_or_else(bug);
         let sent = IntCounterVec::new(
             Opts::new(
-                "prometheus_notifications_sent_total",
+                "argus_notifications_sent_total",
                 "Total number of alerts sent.",
             ),
             am,
         )
         .unwrap_or_else(bug);
         let dropped = IntCounter::new(
-            "prometheus_notifications_dropped_total",
+            "argus_notifications_dropped_total",
             "Total number of alerts dropped due to errors when sending to Alertmanager.",
         )
         .unwrap_or_else(bug);
         let queue_length = Gauge::new(
-            "prometheus_notifications_queue_length",
+            "argus_notifications_queue_length",
             "The number of alert notifications in the queue.",
         )
         .unwrap_or_else(bug);
         let queue_capacity = Gauge::new(
-            "prometheus_notifications_queue_capacity",
+            "argus_notifications_queue_capacity",
             "The capacity of the alert notifications queue.",
         )
         .unwrap_or_else(bug);
         let discovered = Gauge::new(
-            "prometheus_notifications_alertmanagers_discovered",
+            "argus_notifications_alertmanagers_discovered",
             "The number of alertmanagers discovered and active.",
         )
         .unwrap_or_else(bug);

@@ -228,9 +228,9 @@ fn query_offset_limit_and_failures() {
         bad.status().last_error
     );
     assert_eq!(bad.status().health, argus_alert::rules::Health::Bad);
-    assert_eq!(s.metric("prometheus_rule_evaluation_failures_total"), 2.0);
-    assert_eq!(s.metric("prometheus_rule_evaluations_total"), 3.0);
-    assert_eq!(s.metric("prometheus_rule_group_rules"), 3.0);
+    assert_eq!(s.metric("argus_rule_evaluation_failures_total"), 2.0);
+    assert_eq!(s.metric("argus_rule_evaluations_total"), 3.0);
+    assert_eq!(s.metric("argus_rule_group_rules"), 3.0);
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn template_errors_land_in_annotations() {
         "template errors don't fail the rule"
     );
     assert_eq!(
-        s.metric("prometheus_template_text_expansion_failures_total"),
+        s.metric("argus_template_text_expansion_failures_total"),
         1.0
     );
 }

@@ -190,7 +190,7 @@ async fn alerts_fire_and_resolve_in_a_real_alertmanager() {
     let sent: f64 = registry
         .gather()
         .iter()
-        .filter(|f| f.name() == "prometheus_notifications_sent_total")
+        .filter(|f| f.name() == "argus_notifications_sent_total")
         .flat_map(|f| f.get_metric().iter().map(|m| m.get_counter().get_value()))
         .sum();
     assert_eq!(sent, 2.0, "one firing and one resolved notification");

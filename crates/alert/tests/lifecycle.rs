@@ -53,11 +53,8 @@ fn groups_evaluate_on_their_hash_offset_slots() {
     s.clock.set(late);
     assert_eq!(s.mgr.step(late), 1);
     assert_eq!(s.series("r")[0].1.last().unwrap().t, first + 3 * MIN);
-    assert_eq!(
-        s.metric("prometheus_rule_group_iterations_missed_total"),
-        2.0
-    );
-    assert_eq!(s.metric("prometheus_rule_group_iterations_total"), 4.0);
+    assert_eq!(s.metric("argus_rule_group_iterations_missed_total"), 2.0);
+    assert_eq!(s.metric("argus_rule_group_iterations_total"), 4.0);
     assert_eq!(g.next_eval_ts(late), first + 4 * MIN);
 }
 

@@ -1,4 +1,4 @@
-//! Self-metrics, named exactly as Prometheus names its `prometheus_tsdb_*` metrics so that
+//! Self-metrics, named exactly as Prometheus names its `argus_tsdb_*` metrics so that
 //! existing dashboards and alerts work unchanged.
 
 use prometheus::core::Collector;
@@ -42,19 +42,19 @@ fn register(reg: &Registry, c: Box<dyn Collector>) {
 /// WAL metrics.
 #[derive(Clone)]
 pub struct WalMetrics {
-    /// `prometheus_tsdb_wal_fsync_duration_seconds`.
+    /// `argus_tsdb_wal_fsync_duration_seconds`.
     pub fsync_duration: Histogram,
-    /// `prometheus_tsdb_wal_segment_current`.
+    /// `argus_tsdb_wal_segment_current`.
     pub segment_current: IntGauge,
-    /// `prometheus_tsdb_wal_writes_failed_total`.
+    /// `argus_tsdb_wal_writes_failed_total`.
     pub writes_failed: IntCounter,
-    /// `prometheus_tsdb_wal_corruptions_total`.
+    /// `argus_tsdb_wal_corruptions_total`.
     pub corruptions: IntCounter,
-    /// `prometheus_tsdb_wal_truncations_total`.
+    /// `argus_tsdb_wal_truncations_total`.
     pub truncations: IntCounter,
-    /// `prometheus_tsdb_checkpoint_creations_total`.
+    /// `argus_tsdb_checkpoint_creations_total`.
     pub checkpoint_creations: IntCounter,
-    /// `prometheus_tsdb_wal_storage_size_bytes`.
+    /// `argus_tsdb_wal_storage_size_bytes`.
     pub storage_size: IntGauge,
 }
 
@@ -63,32 +63,32 @@ impl WalMetrics {
     pub fn unregistered() -> Self {
         WalMetrics {
             fsync_duration: histogram(
-                "prometheus_tsdb_wal_fsync_duration_seconds",
+                "argus_tsdb_wal_fsync_duration_seconds",
                 "Duration of write log fsync.",
                 vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
             ),
             segment_current: gauge(
-                "prometheus_tsdb_wal_segment_current",
+                "argus_tsdb_wal_segment_current",
                 "Write log segment index that TSDB is currently writing to.",
             ),
             writes_failed: counter(
-                "prometheus_tsdb_wal_writes_failed_total",
+                "argus_tsdb_wal_writes_failed_total",
                 "Total number of write log writes that failed.",
             ),
             corruptions: counter(
-                "prometheus_tsdb_wal_corruptions_total",
+                "argus_tsdb_wal_corruptions_total",
                 "Total number of WAL corruptions.",
             ),
             truncations: counter(
-                "prometheus_tsdb_wal_truncations_total",
+                "argus_tsdb_wal_truncations_total",
                 "Total number of write log truncations attempted.",
             ),
             checkpoint_creations: counter(
-                "prometheus_tsdb_checkpoint_creations_total",
+                "argus_tsdb_checkpoint_creations_total",
                 "Total number of checkpoint creations attempted.",
             ),
             storage_size: gauge(
-                "prometheus_tsdb_wal_storage_size_bytes",
+                "argus_tsdb_wal_storage_size_bytes",
                 "Size of the write log directory.",
             ),
         }
@@ -110,55 +110,55 @@ impl WalMetrics {
 pub struct Metrics {
     /// WAL metrics.
     pub wal: WalMetrics,
-    /// `prometheus_tsdb_head_series`.
+    /// `argus_tsdb_head_series`.
     pub head_series: IntGauge,
-    /// `prometheus_tsdb_head_series_created_total`.
+    /// `argus_tsdb_head_series_created_total`.
     pub series_created: IntCounter,
-    /// `prometheus_tsdb_head_series_removed_total`.
+    /// `argus_tsdb_head_series_removed_total`.
     pub series_removed: IntCounter,
-    /// `prometheus_tsdb_head_chunks`.
+    /// `argus_tsdb_head_chunks`.
     pub head_chunks: IntGauge,
-    /// `prometheus_tsdb_head_chunks_created_total`.
+    /// `argus_tsdb_head_chunks_created_total`.
     pub chunks_created: IntCounter,
-    /// `prometheus_tsdb_head_min_time`.
+    /// `argus_tsdb_head_min_time`.
     pub head_min_time: IntGauge,
-    /// `prometheus_tsdb_head_max_time`.
+    /// `argus_tsdb_head_max_time`.
     pub head_max_time: IntGauge,
-    /// `prometheus_tsdb_head_samples_appended_total{type="float"}`.
+    /// `argus_tsdb_head_samples_appended_total{type="float"}`.
     pub samples_appended: IntCounter,
-    /// `prometheus_tsdb_head_out_of_order_samples_appended_total{type="float"}`.
+    /// `argus_tsdb_head_out_of_order_samples_appended_total{type="float"}`.
     pub ooo_appended: IntCounter,
-    /// `prometheus_tsdb_out_of_order_samples_total{type="float"}`.
+    /// `argus_tsdb_out_of_order_samples_total{type="float"}`.
     pub out_of_order: IntCounter,
-    /// `prometheus_tsdb_out_of_bound_samples_total{type="float"}`.
+    /// `argus_tsdb_out_of_bound_samples_total{type="float"}`.
     pub out_of_bounds: IntCounter,
-    /// `prometheus_tsdb_too_old_samples_total{type="float"}`.
+    /// `argus_tsdb_too_old_samples_total{type="float"}`.
     pub too_old: IntCounter,
-    /// `prometheus_tsdb_head_truncations_total`.
+    /// `argus_tsdb_head_truncations_total`.
     pub head_truncations: IntCounter,
-    /// `prometheus_tsdb_compactions_total`.
+    /// `argus_tsdb_compactions_total`.
     pub compactions: IntCounter,
-    /// `prometheus_tsdb_compactions_failed_total`.
+    /// `argus_tsdb_compactions_failed_total`.
     pub compactions_failed: IntCounter,
-    /// `prometheus_tsdb_compactions_triggered_total`.
+    /// `argus_tsdb_compactions_triggered_total`.
     pub compactions_triggered: IntCounter,
-    /// `prometheus_tsdb_compaction_duration_seconds`.
+    /// `argus_tsdb_compaction_duration_seconds`.
     pub compaction_duration: Histogram,
-    /// `prometheus_tsdb_blocks_loaded`.
+    /// `argus_tsdb_blocks_loaded`.
     pub blocks_loaded: IntGauge,
-    /// `prometheus_tsdb_storage_blocks_bytes`.
+    /// `argus_tsdb_storage_blocks_bytes`.
     pub blocks_bytes: IntGauge,
-    /// `prometheus_tsdb_reloads_total`.
+    /// `argus_tsdb_reloads_total`.
     pub reloads: IntCounter,
-    /// `prometheus_tsdb_time_retentions_total`.
+    /// `argus_tsdb_time_retentions_total`.
     pub time_retentions: IntCounter,
-    /// `prometheus_tsdb_size_retentions_total`.
+    /// `argus_tsdb_size_retentions_total`.
     pub size_retentions: IntCounter,
-    /// `prometheus_tsdb_retention_limit_bytes`.
+    /// `argus_tsdb_retention_limit_bytes`.
     pub retention_limit_bytes: IntGauge,
-    /// `prometheus_tsdb_lowest_timestamp`.
+    /// `argus_tsdb_lowest_timestamp`.
     pub lowest_timestamp: IntGauge,
-    /// `prometheus_tsdb_data_replay_duration_seconds` (milliseconds resolution, as seconds).
+    /// `argus_tsdb_data_replay_duration_seconds` (milliseconds resolution, as seconds).
     pub replay_duration: prometheus::Gauge,
 }
 
@@ -196,27 +196,27 @@ impl Metrics {
         // The typed counters share a vector per name; register the vectors' parents.
         for (name, help, c) in [
             (
-                "prometheus_tsdb_head_samples_appended_total",
+                "argus_tsdb_head_samples_appended_total",
                 "Total number of appended samples.",
                 &m.samples_appended,
             ),
             (
-                "prometheus_tsdb_head_out_of_order_samples_appended_total",
+                "argus_tsdb_head_out_of_order_samples_appended_total",
                 "Total number of appended out of order samples.",
                 &m.ooo_appended,
             ),
             (
-                "prometheus_tsdb_out_of_order_samples_total",
+                "argus_tsdb_out_of_order_samples_total",
                 "Total number of out of order samples ingestion failed attempts due to out of order being disabled.",
                 &m.out_of_order,
             ),
             (
-                "prometheus_tsdb_out_of_bound_samples_total",
+                "argus_tsdb_out_of_bound_samples_total",
                 "Total number of out of bound samples ingestion failed attempts with out of order support disabled.",
                 &m.out_of_bounds,
             ),
             (
-                "prometheus_tsdb_too_old_samples_total",
+                "argus_tsdb_too_old_samples_total",
                 "Total number of out of order samples ingestion failed attempts with out of order support enabled, but sample outside of time window.",
                 &m.too_old,
             ),
@@ -232,36 +232,36 @@ impl Metrics {
     pub fn unregistered() -> Self {
         Metrics {
             wal: WalMetrics::unregistered(),
-            head_series: gauge("prometheus_tsdb_head_series", "Total number of series in the head block."),
-            series_created: counter("prometheus_tsdb_head_series_created_total", "Total number of series created in the head."),
-            series_removed: counter("prometheus_tsdb_head_series_removed_total", "Total number of series removed in the head."),
-            head_chunks: gauge("prometheus_tsdb_head_chunks", "Total number of chunks in the head block."),
-            chunks_created: counter("prometheus_tsdb_head_chunks_created_total", "Total number of chunks created in the head."),
-            head_min_time: gauge("prometheus_tsdb_head_min_time", "Minimum time bound of the head block."),
-            head_max_time: gauge("prometheus_tsdb_head_max_time", "Maximum timestamp of the head block."),
-            samples_appended: float_counter("prometheus_tsdb_head_samples_appended_total", "Total number of appended samples."),
-            ooo_appended: float_counter("prometheus_tsdb_head_out_of_order_samples_appended_total", "Total number of appended out of order samples."),
-            out_of_order: float_counter("prometheus_tsdb_out_of_order_samples_total", "Total number of out of order samples ingestion failed attempts."),
-            out_of_bounds: float_counter("prometheus_tsdb_out_of_bound_samples_total", "Total number of out of bound samples ingestion failed attempts."),
-            too_old: float_counter("prometheus_tsdb_too_old_samples_total", "Total number of too old samples ingestion failed attempts."),
-            head_truncations: counter("prometheus_tsdb_head_truncations_total", "Total number of head truncations attempted."),
-            compactions: counter("prometheus_tsdb_compactions_total", "Total number of compactions that were executed for the partition."),
-            compactions_failed: counter("prometheus_tsdb_compactions_failed_total", "Total number of compactions that failed for the partition."),
-            compactions_triggered: counter("prometheus_tsdb_compactions_triggered_total", "Total number of triggered compactions for the partition."),
+            head_series: gauge("argus_tsdb_head_series", "Total number of series in the head block."),
+            series_created: counter("argus_tsdb_head_series_created_total", "Total number of series created in the head."),
+            series_removed: counter("argus_tsdb_head_series_removed_total", "Total number of series removed in the head."),
+            head_chunks: gauge("argus_tsdb_head_chunks", "Total number of chunks in the head block."),
+            chunks_created: counter("argus_tsdb_head_chunks_created_total", "Total number of chunks created in the head."),
+            head_min_time: gauge("argus_tsdb_head_min_time", "Minimum time bound of the head block."),
+            head_max_time: gauge("argus_tsdb_head_max_time", "Maximum timestamp of the head block."),
+            samples_appended: float_counter("argus_tsdb_head_samples_appended_total", "Total number of appended samples."),
+            ooo_appended: float_counter("argus_tsdb_head_out_of_order_samples_appended_total", "Total number of appended out of order samples."),
+            out_of_order: float_counter("argus_tsdb_out_of_order_samples_total", "Total number of out of order samples ingestion failed attempts."),
+            out_of_bounds: float_counter("argus_tsdb_out_of_bound_samples_total", "Total number of out of bound samples ingestion failed attempts."),
+            too_old: float_counter("argus_tsdb_too_old_samples_total", "Total number of too old samples ingestion failed attempts."),
+            head_truncations: counter("argus_tsdb_head_truncations_total", "Total number of head truncations attempted."),
+            compactions: counter("argus_tsdb_compactions_total", "Total number of compactions that were executed for the partition."),
+            compactions_failed: counter("argus_tsdb_compactions_failed_total", "Total number of compactions that failed for the partition."),
+            compactions_triggered: counter("argus_tsdb_compactions_triggered_total", "Total number of triggered compactions for the partition."),
             compaction_duration: histogram(
-                "prometheus_tsdb_compaction_duration_seconds",
+                "argus_tsdb_compaction_duration_seconds",
                 "Duration of compaction runs.",
                 vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
             ),
-            blocks_loaded: gauge("prometheus_tsdb_blocks_loaded", "Number of currently loaded data blocks."),
-            blocks_bytes: gauge("prometheus_tsdb_storage_blocks_bytes", "The number of bytes that are currently used for local storage by all blocks."),
-            reloads: counter("prometheus_tsdb_reloads_total", "Number of times the database reloaded block data from disk."),
-            time_retentions: counter("prometheus_tsdb_time_retentions_total", "The number of times that blocks were deleted because the maximum time limit was exceeded."),
-            size_retentions: counter("prometheus_tsdb_size_retentions_total", "The number of times that blocks were deleted because the maximum number of bytes was exceeded."),
-            retention_limit_bytes: gauge("prometheus_tsdb_retention_limit_bytes", "Max number of bytes to be retained in the tsdb blocks, configured 0 means disabled."),
-            lowest_timestamp: gauge("prometheus_tsdb_lowest_timestamp", "Lowest timestamp value stored in the database. The unit is decided by the library consumer."),
+            blocks_loaded: gauge("argus_tsdb_blocks_loaded", "Number of currently loaded data blocks."),
+            blocks_bytes: gauge("argus_tsdb_storage_blocks_bytes", "The number of bytes that are currently used for local storage by all blocks."),
+            reloads: counter("argus_tsdb_reloads_total", "Number of times the database reloaded block data from disk."),
+            time_retentions: counter("argus_tsdb_time_retentions_total", "The number of times that blocks were deleted because the maximum time limit was exceeded."),
+            size_retentions: counter("argus_tsdb_size_retentions_total", "The number of times that blocks were deleted because the maximum number of bytes was exceeded."),
+            retention_limit_bytes: gauge("argus_tsdb_retention_limit_bytes", "Max number of bytes to be retained in the tsdb blocks, configured 0 means disabled."),
+            lowest_timestamp: gauge("argus_tsdb_lowest_timestamp", "Lowest timestamp value stored in the database. The unit is decided by the library consumer."),
             replay_duration: prometheus::Gauge::new(
-                "prometheus_tsdb_data_replay_duration_seconds",
+                "argus_tsdb_data_replay_duration_seconds",
                 "Time taken to replay the data on disk.",
             )
             .unwrap_or_else(|_| unreachable!()),
