@@ -156,7 +156,7 @@ fn value_chunk_offset(dir: &Path, i: usize) -> usize {
     let db = open(dir).unwrap();
     let b = db.blocks()[0].clone();
     let ord = b
-        .matching(&[Matcher::equal("i", &i.to_string())])
+        .matching(&[Matcher::equal("i", i.to_string())])
         .unwrap()
         .min()
         .unwrap();
@@ -171,7 +171,7 @@ fn value_chunk_offset(dir: &Path, i: usize) -> usize {
 fn assert_checksum_error(db: &Db, i: usize) {
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
     let err = collect_series(
-        q.select(true, None, &[Matcher::equal("i", &i.to_string())])
+        q.select(true, None, &[Matcher::equal("i", i.to_string())])
             .as_mut(),
     )
     .unwrap_err();

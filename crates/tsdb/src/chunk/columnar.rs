@@ -106,7 +106,7 @@ pub fn encode_values(vs: &[f64], times_ref: u64, out: &mut Vec<u8>) {
 fn mantissa(v: f64, k: usize) -> Option<i64> {
     let p = *POW10.get(k)?;
     let m = (v * p).round();
-    if !(m.abs() < MANTISSA_LIMIT) {
+    if m.is_nan() || m.abs() >= MANTISSA_LIMIT {
         return None;
     }
     let mi = m as i64;
