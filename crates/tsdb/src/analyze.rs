@@ -131,8 +131,13 @@ pub fn analyze_block(b: &Block, limit: usize) -> Result<BlockReport> {
         ix.series(ord, &mut entries)?;
         for e in &entries {
             r.chunks += 1;
-            let (_, data) = b.chunks().chunk(e.r)?;
-            if data.verify().is_err() {
+            // A columnar chunk counts as corrupt when its shared time column is.
+            let bad = match b.chunk_data(e.r) {
+                Ok(data) => data.verify().is_err(),
+                Err(TsdbError::Corruption { .. }) => true,
+                Err(err) => return Err(err),
+            };
+            if bad {
                 r.corrupt_chunks += 1;
             }
         }

@@ -61,6 +61,11 @@ impl<'a> Decbuf<'a> {
         self.data.len().saturating_sub(self.pos)
     }
 
+    /// The bytes not consumed yet (without consuming them).
+    pub fn rest(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or(&[])
+    }
+
     /// True when everything was consumed.
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0

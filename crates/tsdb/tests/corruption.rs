@@ -3,7 +3,9 @@
 //! - corruption in the middle of the WAL: dropped from that point, the rest kept;
 //! - flipped byte in a block index or meta.json: the open fails naming the block;
 //! - flipped byte in a chunk file: the affected series' query fails with a corruption error
-//!   naming the file, other series still read, and `analyze` counts the bad chunk.
+//!   naming the file, other series still read, and `analyze` counts the bad chunk; a damaged
+//!   time column shared by several series fails each of them;
+//! - a malformed chunk behind a valid checksum: a corruption error, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -149,19 +151,30 @@ fn damaged_meta_json_fails_open_naming_the_block() {
     assert!(err.contains(&ulid) && err.contains("meta.json"), "{err}");
 }
 
-#[test]
-fn flipped_byte_in_chunk_file_is_reported_on_read() {
-    let d = tempfile::tempdir().unwrap();
-    let ulid = persisted(d.path());
-    let p = d.path().join(&ulid).join("chunks").join("000001");
-    let mut b = std::fs::read(&p).unwrap();
-    // Byte 20 is inside the first chunk (series i=0).
-    b[20] ^= 0x04;
-    std::fs::write(&p, &b).unwrap();
-    let db = open(d.path()).unwrap();
+/// Offset in `chunks/000001` of the first data byte of series `i`'s first chunk.
+fn value_chunk_offset(dir: &Path, i: usize) -> usize {
+    let db = open(dir).unwrap();
+    let b = db.blocks()[0].clone();
+    let ord = b
+        .matching(&[Matcher::equal("i", i.to_string())])
+        .unwrap()
+        .min()
+        .unwrap();
+    let mut entries = Vec::new();
+    b.index().series(ord, &mut entries).unwrap();
+    drop(b);
+    db.close().unwrap();
+    // uvarint length (one byte for these small chunks), then the encoding byte.
+    (entries[0].r & 0xffff_ffff) as usize + 2
+}
+
+fn assert_checksum_error(db: &Db, i: usize) {
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
-    let err =
-        collect_series(q.select(true, None, &[Matcher::equal("i", "0")]).as_mut()).unwrap_err();
+    let err = collect_series(
+        q.select(true, None, &[Matcher::equal("i", i.to_string())])
+            .as_mut(),
+    )
+    .unwrap_err();
     match &err {
         StorageError::Corruption { file, reason } => {
             assert!(file.ends_with("chunks/000001"), "{file:?}");
@@ -169,8 +182,70 @@ fn flipped_byte_in_chunk_file_is_reported_on_read() {
         }
         other => panic!("unexpected {other:?}"),
     }
+}
+
+#[test]
+fn flipped_byte_in_chunk_file_is_reported_on_read() {
+    let d = tempfile::tempdir().unwrap();
+    let ulid = persisted(d.path());
+    let at = value_chunk_offset(d.path(), 0);
+    let p = d.path().join(&ulid).join("chunks").join("000001");
+    let mut b = std::fs::read(&p).unwrap();
+    // Inside series 0's value chunk: its time-column reference, the first field.
+    b[at + 1] ^= 0x04;
+    std::fs::write(&p, &b).unwrap();
+    let db = open(d.path()).unwrap();
+    assert_checksum_error(&db, 0);
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
     let ok = collect_series(q.select(true, None, &[Matcher::equal("i", "2")]).as_mut()).unwrap();
     assert_eq!(ok[0].1.len(), 100);
     let r = argus_tsdb::analyze::analyze(d.path(), 5).unwrap();
     assert_eq!(r.blocks[0].corrupt_chunks, 1);
+}
+
+#[test]
+fn flipped_byte_in_shared_time_column_fails_every_series_using_it() {
+    let d = tempfile::tempdir().unwrap();
+    let ulid = persisted(d.path());
+    let p = d.path().join(&ulid).join("chunks").join("000001");
+    let mut b = std::fs::read(&p).unwrap();
+    // The three series share one time column, the file's first record (8-byte header,
+    // length, encoding byte).
+    b[8 + 3] ^= 0x10;
+    std::fs::write(&p, &b).unwrap();
+    let db = open(d.path()).unwrap();
+    for i in 0..3 {
+        assert_checksum_error(&db, i);
+    }
+    let r = argus_tsdb::analyze::analyze(d.path(), 5).unwrap();
+    assert_eq!(r.blocks[0].corrupt_chunks, 3);
+}
+
+#[test]
+fn garbage_with_valid_checksums_is_an_error_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let ulid = persisted(d.path());
+    let at = value_chunk_offset(d.path(), 1);
+    let p = d.path().join(&ulid).join("chunks").join("000001");
+    let mut b = std::fs::read(&p).unwrap();
+    // Rewrite the bytes after series 1's header with garbage and fix up the checksum, as a
+    // buggy writer would: decoding must fail cleanly.
+    let len = b[at - 2] as usize;
+    let (hdr, _) = argus_tsdb::chunk::columnar::values_header(&b[at..at + len]).unwrap();
+    assert_eq!(hdr, 100);
+    for x in &mut b[at + 6..at + len] {
+        *x = 0xff;
+    }
+    let crc = crc32c::crc32c(&b[at - 1..at + len]);
+    b[at + len..at + len + 4].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(&p, &b).unwrap();
+    let db = open(d.path()).unwrap();
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
+    let err = collect_series(q.select(true, None, &[Matcher::equal("i", "1")]).as_mut());
+    match err {
+        Err(StorageError::Corruption { reason, .. }) => {
+            assert!(reason.contains("malformed"), "{reason}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }

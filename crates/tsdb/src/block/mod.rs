@@ -4,6 +4,7 @@
 //! as `Arc<Block>`. Queriers hold the `Arc`; a block dropped from the database by compaction
 //! or retention is marked and its directory is deleted when the last holder lets go.
 
+pub mod columns;
 pub mod meta;
 pub mod writer;
 
@@ -16,8 +17,9 @@ use parking_lot::RwLock;
 use roaring::RoaringBitmap;
 use tracing::{info, warn};
 
+use crate::chunk::columnar::{values_header, ENCODING_TIMES, ENCODING_VALUES};
 use crate::chunk::xor::ENCODING_XOR;
-use crate::chunk::ChunkMeta;
+use crate::chunk::{ChunkData, ChunkMeta, ColumnarData};
 use crate::chunk_file::ChunkFiles;
 use crate::error::{Result, TsdbError};
 use crate::fs::atomic_write::{atomic_write, delete_dir, dir_size};
@@ -157,14 +159,7 @@ impl Block {
             if e.maxt < mint || e.mint > maxt || covers(deleted, e.mint, e.maxt) {
                 continue;
             }
-            let (enc, data) = self.chunks.chunk(e.r)?;
-            if enc != ENCODING_XOR {
-                return Err(TsdbError::corruption(
-                    &self.dir,
-                    e.r,
-                    format!("unknown chunk encoding {enc}"),
-                ));
-            }
+            let data = self.chunk_data(e.r)?;
             out.push(ChunkMeta {
                 mint: e.mint,
                 maxt: e.maxt,
@@ -173,6 +168,39 @@ impl Block {
             });
         }
         Ok((labels, out))
+    }
+
+    /// The chunk at `r`, with the time column of a columnar chunk resolved. Checksums are
+    /// verified when the chunk is first read, except where resolving needs the bytes.
+    pub fn chunk_data(&self, r: u64) -> Result<ChunkData> {
+        let (enc, data) = self.chunks.chunk(r)?;
+        match enc {
+            ENCODING_XOR => Ok(data),
+            ENCODING_VALUES => {
+                let bad = |why: String| TsdbError::corruption(&data.path(), r & 0xffff_ffff, why);
+                // The reference is read before the checksum is checked: a damaged one must be
+                // reported as the checksum mismatch it is, not as a dangling reference.
+                let header = values_header(data.bytes());
+                let times = header.and_then(|(_, tr)| self.chunks.chunk(tr).ok());
+                let Some((ENCODING_TIMES, times)) = times else {
+                    if let Err((_, why)) = data.verify() {
+                        return Err(bad(why));
+                    }
+                    return Err(bad(format!(
+                        "value chunk refers to no time column ({header:?})"
+                    )));
+                };
+                Ok(ChunkData::Columnar(Arc::new(ColumnarData {
+                    values: data,
+                    times,
+                })))
+            }
+            _ => Err(TsdbError::corruption(
+                &self.dir,
+                r,
+                format!("unknown chunk encoding {enc}"),
+            )),
+        }
     }
 }
 

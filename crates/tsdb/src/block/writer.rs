@@ -7,8 +7,8 @@ use std::path::Path;
 use argus_model::{Labels, SeriesSet};
 use tracing::info;
 
+use super::columns::ColumnWriter;
 use super::meta::{BlockCompaction, BlockMeta, BlockStats};
-use crate::chunk::xor::{XorAppender, ENCODING_XOR};
 use crate::chunk_file::ChunkWriter;
 use crate::error::{Result, TsdbError};
 use crate::fs::atomic_write::publish_dir;
@@ -16,9 +16,7 @@ use crate::index::writer::write_index;
 use crate::index::ChunkEntry;
 use crate::tombstones;
 
-/// Samples per chunk in blocks (Prometheus' 120: small enough that a lookback query decodes
-/// little, large enough that the per-chunk header and index entry are amortized).
-pub const BLOCK_CHUNK_SAMPLES: u16 = 120;
+pub use super::columns::BLOCK_CHUNK_SAMPLES;
 
 /// What the new block is.
 #[derive(Debug, Clone)]
@@ -80,11 +78,12 @@ fn write_into(
     set: &mut dyn SeriesSet,
 ) -> Result<Option<BlockMeta>> {
     std::fs::create_dir_all(dir).map_err(|e| TsdbError::io("create dir", dir, e))?;
-    let mut cw = ChunkWriter::new(&dir.join("chunks"))?;
+    let mut cw = ColumnWriter::new(ChunkWriter::new(&dir.join("chunks"))?);
     let mut series: Vec<(Labels, Vec<ChunkEntry>)> = Vec::new();
     let mut stats = BlockStats::default();
     let mut last: Option<Labels> = None;
     let mut lowest = i64::MAX;
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
     while let Some(s) = set.next() {
         let s = s.map_err(|e| TsdbError::InvalidArgument(format!("reading source series: {e}")))?;
         let labels = s.labels().clone();
@@ -94,47 +93,28 @@ fn write_into(
             )));
         }
         let mut it = s.iterator();
-        let mut entries = Vec::new();
-        let mut app = XorAppender::new();
-        let mut cmin = 0i64;
+        ts.clear();
+        vs.clear();
         while it.next() {
             let smp = it.at();
             if smp.t < nb.mint || smp.t >= nb.maxt {
                 continue;
             }
-            if app.num_samples() == 0 {
-                cmin = smp.t;
-            }
-            lowest = lowest.min(smp.t);
-            app.append(smp.t, smp.v);
-            stats.num_samples += 1;
-            if app.num_samples() >= BLOCK_CHUNK_SAMPLES {
-                let maxt = app.last_t();
-                let done = std::mem::take(&mut app);
-                let r = cw.write(ENCODING_XOR, done.bytes())?;
-                entries.push(ChunkEntry {
-                    mint: cmin,
-                    maxt,
-                    r,
-                });
-            }
+            ts.push(smp.t);
+            vs.push(smp.v);
         }
         if let Some(e) = it.err() {
             return Err(TsdbError::InvalidArgument(format!(
                 "reading samples of {labels}: {e}"
             )));
         }
-        if app.num_samples() > 0 {
-            let r = cw.write(ENCODING_XOR, app.bytes())?;
-            entries.push(ChunkEntry {
-                mint: cmin,
-                maxt: app.last_t(),
-                r,
-            });
-        }
-        if entries.is_empty() {
+        let Some(&first) = ts.first() else {
             continue;
-        }
+        };
+        lowest = lowest.min(first);
+        stats.num_samples += ts.len() as u64;
+        let mut entries = Vec::new();
+        cw.write_series(&ts, &vs, &mut entries)?;
         stats.num_chunks += entries.len() as u64;
         stats.num_series += 1;
         last = Some(labels.clone());

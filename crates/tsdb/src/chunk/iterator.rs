@@ -10,16 +10,29 @@ use std::sync::Arc;
 
 use argus_model::{Sample, SampleIterator, StorageError};
 
+use super::columnar::{decode_times, decode_values};
 use super::xor::XorDecoder;
-use super::ChunkMeta;
+use super::{ChunkData, ChunkMeta};
 use crate::tombstones::{is_deleted, Interval};
+
+/// Where the iterator is inside the current chunk.
+enum Decoder {
+    /// Sample by sample through an XOR chunk.
+    Xor(XorDecoder),
+    /// Position in the decoded columns of a columnar chunk.
+    Columns(usize),
+}
 
 /// Iterates the samples of chunks sorted by time and not overlapping, clipped to
 /// `[mint, maxt]` and skipping deleted intervals.
 pub struct ChunksIterator {
     chunks: Vec<ChunkMeta>,
     idx: usize,
-    dec: Option<XorDecoder>,
+    dec: Option<Decoder>,
+    /// Decoded columns of the current columnar chunk (reused across chunks).
+    ts: Vec<i64>,
+    vs: Vec<f64>,
+    scratch: Vec<i64>,
     read_in_chunk: u16,
     mint: i64,
     maxt: i64,
@@ -37,6 +50,9 @@ impl ChunksIterator {
             chunks,
             idx: 0,
             dec: None,
+            ts: Vec::new(),
+            vs: Vec::new(),
+            scratch: Vec::new(),
             read_in_chunk: 0,
             mint,
             maxt,
@@ -68,8 +84,34 @@ impl ChunksIterator {
                 self.done = true;
                 return false;
             }
-            self.dec = Some(XorDecoder::new(c.data.bytes()));
             self.read_in_chunk = 0;
+            if let ChunkData::Columnar(col) = &c.data {
+                // Decoded whole: bulk unpacking beats sample-by-sample bit reading even when
+                // a lookback query needs only the tail.
+                let ok = decode_times(col.times.bytes(), &mut self.ts).is_some()
+                    && decode_values(col.values.bytes(), &mut self.vs, &mut self.scratch).is_some()
+                    && self.ts.len() == self.vs.len();
+                if !ok {
+                    self.err = Some(StorageError::Corruption {
+                        file: c.data.path(),
+                        reason: format!(
+                            "malformed columnar chunk {} ({}..{})",
+                            self.idx, c.mint, c.maxt
+                        ),
+                    });
+                    self.done = true;
+                    return false;
+                }
+                let start = if self.mint > c.mint {
+                    self.ts.partition_point(|&t| t < self.mint)
+                } else {
+                    0
+                };
+                self.read_in_chunk = u16::try_from(start).unwrap_or(u16::MAX);
+                self.dec = Some(Decoder::Columns(start));
+            } else {
+                self.dec = Some(Decoder::Xor(XorDecoder::new(c.data.bytes())));
+            }
             return true;
         }
     }
@@ -91,26 +133,36 @@ impl ChunksIterator {
             let Some(dec) = self.dec.as_mut() else {
                 return false;
             };
-            if self.read_in_chunk < c.limit && dec.next(c.data.bytes()) {
-                self.read_in_chunk += 1;
-                let (t, v) = dec.at();
-                self.cur = Sample::new(t, v);
-                return true;
-            }
-            if dec.failed() {
-                let file = match &c.data {
-                    super::ChunkData::Mapped { file, .. } => file.path().to_path_buf(),
-                    super::ChunkData::Owned(_) => "head chunk".into(),
-                };
-                self.err = Some(StorageError::Corruption {
-                    file,
-                    reason: format!(
-                        "malformed chunk {} ({}..{}) after {} samples",
-                        self.idx, c.mint, c.maxt, self.read_in_chunk
-                    ),
-                });
-                self.done = true;
-                return false;
+            match dec {
+                Decoder::Columns(pos) => {
+                    if self.read_in_chunk < c.limit {
+                        if let (Some(&t), Some(&v)) = (self.ts.get(*pos), self.vs.get(*pos)) {
+                            *pos += 1;
+                            self.read_in_chunk += 1;
+                            self.cur = Sample::new(t, v);
+                            return true;
+                        }
+                    }
+                }
+                Decoder::Xor(dec) => {
+                    if self.read_in_chunk < c.limit && dec.next(c.data.bytes()) {
+                        self.read_in_chunk += 1;
+                        let (t, v) = dec.at();
+                        self.cur = Sample::new(t, v);
+                        return true;
+                    }
+                    if dec.failed() {
+                        self.err = Some(StorageError::Corruption {
+                            file: c.data.path(),
+                            reason: format!(
+                                "malformed chunk {} ({}..{}) after {} samples",
+                                self.idx, c.mint, c.maxt, self.read_in_chunk
+                            ),
+                        });
+                        self.done = true;
+                        return false;
+                    }
+                }
             }
             self.dec = None;
             self.idx += 1;

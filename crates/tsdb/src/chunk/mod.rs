@@ -1,10 +1,16 @@
 //! Chunk codecs and the iterators over them.
 //!
-//! A chunk holds the samples of one series over a stretch of time. The head and every block
-//! store Gorilla XOR chunks ([`xor`]); iterators ([`iterator`]) walk a list of chunks,
-//! clip to a time range, skip deleted intervals and merge overlapping sources.
+//! A chunk holds the samples of one series over a stretch of time. The head stores Gorilla
+//! XOR chunks ([`xor`]), which can be appended to sample by sample; blocks, written once,
+//! store columnar chunks ([`columnar`]: shared time columns, decimal or bit-pattern value
+//! columns bit-packed by [`intcol`]); blocks of older versions hold XOR chunks, still read.
+//! Iterators ([`iterator`]) walk a list of chunks, clip to a time range, skip deleted
+//! intervals and merge overlapping sources.
 
+pub mod bitpack;
 pub mod bitstream;
+pub mod columnar;
+pub mod intcol;
 pub mod iterator;
 pub mod xor;
 
@@ -30,6 +36,17 @@ pub enum ChunkData {
         /// Expected CRC32C.
         crc: u32,
     },
+    /// A columnar block chunk: its value chunk and the time column it refers to.
+    Columnar(Arc<ColumnarData>),
+}
+
+/// The two mapped parts of a columnar block chunk.
+#[derive(Debug)]
+pub struct ColumnarData {
+    /// The value chunk ([`columnar::ENCODING_VALUES`]).
+    pub values: ChunkData,
+    /// The time column it refers to ([`columnar::ENCODING_TIMES`]).
+    pub times: ChunkData,
 }
 
 impl ChunkData {
@@ -41,11 +58,25 @@ impl ChunkData {
             ChunkData::Mapped {
                 file, start, end, ..
             } => file.bytes().get(*start..*end).unwrap_or(&[]),
+            ChunkData::Columnar(c) => c.values.bytes(),
+        }
+    }
+
+    /// The file the chunk is in (for error messages).
+    pub fn path(&self) -> std::path::PathBuf {
+        match self {
+            ChunkData::Owned(_) => "head chunk".into(),
+            ChunkData::Mapped { file, .. } => file.path().to_path_buf(),
+            ChunkData::Columnar(c) => c.values.path(),
         }
     }
 
     /// Verifies the stored checksum. `Err` carries the file and a description.
     pub fn verify(&self) -> Result<(), (std::path::PathBuf, String)> {
+        if let ChunkData::Columnar(c) = self {
+            c.values.verify()?;
+            return c.times.verify();
+        }
         let ChunkData::Mapped {
             file,
             start,
