@@ -16,6 +16,7 @@ mod http;
 mod http_metrics;
 mod listener;
 mod logging;
+mod malloc_tuning;
 mod providers;
 mod run;
 mod self_metrics;
@@ -25,8 +26,12 @@ mod web_config;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    let malloc = malloc_tuning::apply();
     let cli = cli::Cli::parse();
     logging::init(&cli.log_level, &cli.log_format);
+    if let Some(n) = malloc.arena_max {
+        tracing::debug!(arenas = n, "glibc malloc arenas capped.");
+    }
     let result = match cli.command {
         None => run::serve(cli.server),
         Some(cli::Command::Tsdb(cmd)) => cmd_tsdb::run(cmd),

@@ -24,7 +24,8 @@ use crate::block::Block;
 use crate::error::{Result, TsdbError};
 use crate::fs::dir_lock::DirLock;
 use crate::head::appender::HeadAppender;
-use crate::head::replay::{replay, ReplayStats};
+use crate::head::replay::{replay_from, ReplayStats};
+use crate::head::snapshot;
 use crate::head::{Head, HeadOptions};
 use crate::metrics::Metrics;
 use crate::options::{FsyncPolicy, Options};
@@ -116,7 +117,18 @@ impl Db {
         if !read_only {
             remove_tmp_checkpoints(&wal_dir);
         }
-        let stats = replay(&head, &wal_dir, !read_only)?;
+        let snap = if opts.head_snapshot {
+            snapshot::load(&head, dir, !read_only)
+        } else {
+            None
+        };
+        let mut stats = replay_from(
+            &head,
+            &wal_dir,
+            !read_only,
+            snap.map(|(p, _)| p.wal_segment),
+        )?;
+        stats.snapshot = snap.map(|(_, s)| s);
         if !read_only {
             let w = WalWriter::open(
                 &wal_dir,
@@ -220,6 +232,14 @@ impl Db {
             Some(w) => w.sync(),
             None => Ok(()),
         };
+        if res.is_ok() && !self.inner.read_only && self.inner.opts.head_snapshot {
+            // An admin-triggered compaction may still be running; it changes the head.
+            let _m = self.inner.maintenance.lock();
+            // A failed snapshot costs only start-up time: the WAL has everything.
+            if let Err(e) = snapshot::write(&self.inner.head, &self.inner.dir) {
+                warn!(error = %e, "Writing the head snapshot failed; the next start replays the WAL.");
+            }
+        }
         self.inner.lock.lock().take();
         info!(dir = %self.inner.dir.display(), "TSDB closed.");
         res

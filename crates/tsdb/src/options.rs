@@ -59,6 +59,9 @@ pub struct Options {
     pub compaction_interval: Duration,
     /// Set to false to never compact automatically (tests, read-only tools).
     pub auto_compaction: bool,
+    /// Write a head snapshot on close and load it on open instead of replaying the whole
+    /// WAL (Prometheus' `memory-snapshot-on-shutdown`).
+    pub head_snapshot: bool,
 }
 
 impl Default for Options {
@@ -74,6 +77,7 @@ impl Default for Options {
             samples_per_chunk: 120,
             compaction_interval: Duration::from_secs(60),
             auto_compaction: true,
+            head_snapshot: true,
         }
     }
 }

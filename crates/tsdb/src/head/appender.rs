@@ -284,6 +284,9 @@ pub(crate) fn apply(
     let fit = head.fit(d.last_t, d.last_v, t, v, false, |x| d.ooo_at(x));
     match fit {
         Ok(Fit::InOrder) => {
+            // Clean first: this commit's record (newer than `low`) then takes the inline
+            // slot instead of spilling to the heap.
+            d.clean_tx(low);
             let cut = d.append(
                 t,
                 v,
@@ -291,7 +294,6 @@ pub(crate) fn apply(
                 head.opts.chunk_range,
                 head.opts.samples_per_chunk,
             );
-            d.clean_tx(low);
             drop(d);
             if cut {
                 head.metrics.chunks_created.inc();

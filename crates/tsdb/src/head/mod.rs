@@ -16,6 +16,7 @@ pub mod read;
 pub mod replay;
 pub mod series;
 pub mod series_map;
+pub mod snapshot;
 pub mod truncate;
 
 use std::collections::BTreeMap;
@@ -168,6 +169,16 @@ impl Head {
             self.metrics.head_series.inc();
         }
         Some(s)
+    }
+
+    /// Makes sure references handed out from now on are at least `r`.
+    pub(crate) fn reserve_refs(&self, r: u64) {
+        self.next_ref.fetch_max(r, Ordering::Relaxed);
+    }
+
+    /// The reference the next new series gets.
+    pub(crate) fn next_ref(&self) -> u64 {
+        self.next_ref.load(Ordering::Relaxed)
     }
 
     /// The lowest timestamp an in-order sample may have (Prometheus'

@@ -41,6 +41,23 @@ impl MemPostings {
         self.all.insert(r);
     }
 
+    /// Moves every posting of `other` into `self` (parallel loads build one index per
+    /// thread and merge them, instead of contending on one lock per series).
+    pub fn merge(&mut self, other: MemPostings) {
+        for (name, values) in other.m {
+            let mine = self.m.entry(name).or_default();
+            for (value, b) in values {
+                match mine.get_mut(&value) {
+                    Some(x) => *x |= b,
+                    None => {
+                        mine.insert(value, b);
+                    }
+                }
+            }
+        }
+        self.all |= other.all;
+    }
+
     /// Removes series `r`.
     pub fn remove(&mut self, r: u64, labels: &Labels) {
         for l in labels.iter() {

@@ -38,6 +38,8 @@ pub struct ReplayStats {
     pub next_segment: u64,
     /// Wall time.
     pub duration: std::time::Duration,
+    /// The head snapshot loaded before the WAL, if one was usable.
+    pub snapshot: Option<super::snapshot::SnapshotStats>,
 }
 
 struct Replayer<'a> {
@@ -149,6 +151,17 @@ impl Replayer<'_> {
 /// Replays the WAL in `dir` into `head`. With `repair_damage` false (read-only tools), damage
 /// stops the replay without touching the files.
 pub fn replay(head: &Head, dir: &Path, repair_damage: bool) -> Result<ReplayStats> {
+    replay_from(head, dir, repair_damage, None)
+}
+
+/// Like [`replay`], but after a head snapshot that covers the checkpoint and every segment
+/// up to `snapshot_segment`: only the later segments are read.
+pub fn replay_from(
+    head: &Head,
+    dir: &Path,
+    repair_damage: bool,
+    snapshot_segment: Option<u64>,
+) -> Result<ReplayStats> {
     let start = Instant::now();
     let mut rp = Replayer {
         head,
@@ -156,7 +169,10 @@ pub fn replay(head: &Head, dir: &Path, repair_damage: bool) -> Result<ReplayStat
         stats: ReplayStats::default(),
     };
     let mut after = None;
-    if let Some((n, cdir)) = last_checkpoint(dir)? {
+    let checkpoint = last_checkpoint(dir)?;
+    if let (Some((n, _)), Some(_)) = (&checkpoint, snapshot_segment) {
+        after = Some(*n);
+    } else if let Some((n, cdir)) = checkpoint {
         let segs: Vec<_> = list_segments(&cdir)?.into_iter().map(|(_, p)| p).collect();
         info!(checkpoint = %cdir.display(), segments = segs.len(), "Replaying WAL checkpoint.");
         if let Some(c) = rp.read(&segs, "checkpoint")? {
@@ -173,6 +189,7 @@ pub fn replay(head: &Head, dir: &Path, repair_damage: bool) -> Result<ReplayStat
     let segs: Vec<(u64, std::path::PathBuf)> = list_segments(dir)?
         .into_iter()
         .filter(|(i, _)| after.is_none_or(|n| *i > n))
+        .filter(|(i, _)| snapshot_segment.is_none_or(|n| *i > n))
         .collect();
     let paths: Vec<std::path::PathBuf> = segs.iter().map(|(_, p)| p.clone()).collect();
     info!(segments = paths.len(), "Replaying WAL segments.");

@@ -65,6 +65,61 @@ pub struct OooSample {
     pub append_id: u64,
 }
 
+/// The commit records of one series, oldest first. Without a long-running reader there is
+/// at most one, so it lives inline: a heap buffer per series (64 bytes × every series) only
+/// appears while readers hold older commits visible.
+#[derive(Debug, Default)]
+pub struct TxLog {
+    first: Option<(u64, u64)>,
+    rest: VecDeque<(u64, u64)>,
+}
+
+impl TxLog {
+    /// The newest record.
+    pub fn back(&self) -> Option<&(u64, u64)> {
+        self.rest.back().or(self.first.as_ref())
+    }
+
+    /// The oldest record.
+    pub fn front(&self) -> Option<&(u64, u64)> {
+        self.first.as_ref()
+    }
+
+    /// Adds a newer record.
+    pub fn push_back(&mut self, x: (u64, u64)) {
+        if self.first.is_none() {
+            self.first = Some(x);
+        } else {
+            self.rest.push_back(x);
+        }
+    }
+
+    /// Drops the oldest record.
+    pub fn pop_front(&mut self) -> Option<(u64, u64)> {
+        let old = self.first.take();
+        self.first = self.rest.pop_front();
+        if self.rest.is_empty() && self.rest.capacity() > 0 {
+            self.rest = VecDeque::new();
+        }
+        old
+    }
+
+    /// Records, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 /// Mutable state of a series.
 #[derive(Debug, Default)]
 pub struct SeriesData {
@@ -81,7 +136,7 @@ pub struct SeriesData {
     /// Out-of-order samples, sorted by timestamp.
     pub ooo: Vec<OooSample>,
     /// Recent commits: (append ID, index of the first sample it added), oldest first.
-    pub tx: VecDeque<(u64, u64)>,
+    pub tx: TxLog,
     /// Deleted intervals (head tombstones).
     pub deleted: Vec<Interval>,
 }
@@ -184,6 +239,9 @@ impl SeriesData {
                 return;
             }
             let maxt = o.app.last_t();
+            // A series gains a chunk every ~30 min: exact growth costs a rare small copy,
+            // doubling would leave up to half of every series' chunk list unused.
+            self.closed.reserve_exact(1);
             self.closed.push(HeadChunk {
                 mint: o.mint,
                 maxt,

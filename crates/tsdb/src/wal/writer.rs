@@ -61,6 +61,11 @@ impl WalWriter {
         self.index
     }
 
+    /// Bytes written to the current segment (the position a head snapshot covers up to).
+    pub fn current_size(&self) -> u64 {
+        self.size
+    }
+
     /// The WAL directory.
     pub fn dir(&self) -> &Path {
         &self.dir
