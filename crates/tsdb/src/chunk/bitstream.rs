@@ -19,6 +19,19 @@ impl BitWriter {
         BitWriter { bytes, free: 0 }
     }
 
+    /// A writer continuing after the first `bits` bits of `bytes`; `None` unless `bytes` is
+    /// exactly that long and the padding after `bits` is zero (later writes OR into it).
+    pub fn resume(bytes: Vec<u8>, bits: usize) -> Option<Self> {
+        if bits.div_ceil(8) != bytes.len() {
+            return None;
+        }
+        let free = u8::try_from(bytes.len() * 8 - bits).ok()?;
+        if free > 0 && bytes.last().is_some_and(|&b| b & ((1u8 << free) - 1) != 0) {
+            return None;
+        }
+        Some(BitWriter { bytes, free })
+    }
+
     /// The bytes written so far (the last one possibly padded with zero bits).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
@@ -119,6 +132,11 @@ impl BitReader {
             buf: 0,
             valid: 0,
         }
+    }
+
+    /// Bits consumed so far, counted from the start of the slice.
+    pub fn bit_pos(&self) -> usize {
+        self.pos * 8 - self.valid as usize
     }
 
     #[inline]

@@ -51,6 +51,32 @@ impl XorAppender {
         }
     }
 
+    /// Continues appending to an existing chunk: decodes it once for the encoder state
+    /// instead of re-encoding every sample (head snapshot load). `None` for malformed
+    /// chunks, chunks with non-increasing timestamps and empty chunks.
+    pub fn resume(data: &[u8]) -> Option<Self> {
+        let mut dec = XorDecoder::new(data);
+        let mut prev = None;
+        while dec.next(data) {
+            if prev.is_some_and(|p| dec.t <= p) {
+                return None;
+            }
+            prev = Some(dec.t);
+        }
+        if dec.failed || dec.read == 0 || dec.read != dec.total {
+            return None;
+        }
+        Some(XorAppender {
+            w: BitWriter::resume(data.to_vec(), dec.r.bit_pos())?,
+            num: dec.read,
+            t: dec.t,
+            v: dec.v,
+            t_delta: dec.t_delta,
+            leading: dec.leading,
+            trailing: dec.trailing,
+        })
+    }
+
     /// Number of samples appended.
     pub fn num_samples(&self) -> u16 {
         self.num
@@ -192,7 +218,9 @@ impl XorDecoder {
             t: i64::MIN,
             v: 0,
             t_delta: 0,
-            leading: 0,
+            // No XOR window yet, as in the appender: a chunk that reuses a window before
+            // setting one is malformed (and `resume` hands the state on unchanged).
+            leading: 0xff,
             trailing: 0,
             failed: data.len() < 2,
         }
@@ -431,6 +459,25 @@ mod tests {
             prop_assert_eq!(bits(&decode_all(&c).unwrap()), bits(&s));
             // A constant series at a fixed interval costs 2 bits per sample after the start.
             prop_assert!(c.len() <= 20 + n / 4 + 1);
+        }
+
+        #[test]
+        fn resumed_appender_writes_the_same_bytes(s in series(), cut in 1usize..300) {
+            let cut = cut.min(s.len());
+            prop_assume!(cut > 0);
+            let (head, tail) = s.split_at(cut);
+            let mut app = XorAppender::resume(&encode(head)).unwrap();
+            for &(t, v) in tail {
+                app.append(t, v);
+            }
+            prop_assert_eq!(app.bytes(), &encode(&s)[..]);
+            prop_assert_eq!(app.num_samples() as usize, s.len());
+            prop_assert_eq!(app.last_t(), s.last().map_or(0, |x| x.0));
+        }
+
+        #[test]
+        fn resume_of_any_bytes_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = XorAppender::resume(&data);
         }
 
         #[test]
