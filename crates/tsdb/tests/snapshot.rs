@@ -19,6 +19,14 @@ fn opts() -> Options {
     }
 }
 
+/// A run that neither loads nor writes snapshots: it leaves an existing file in place.
+fn without_snapshot() -> Options {
+    Options {
+        head_snapshot: false,
+        ..opts()
+    }
+}
+
 fn open(dir: &Path, o: Options) -> Db {
     Db::open(dir, o, &prometheus::Registry::new()).unwrap()
 }
@@ -146,11 +154,7 @@ fn wal_written_after_the_snapshot_is_replayed_on_top() {
     db.close().unwrap();
     // A run that neither loads nor writes snapshots leaves the file and appends WAL
     // segments after it; then it stops without close (as a crash would).
-    let no_snap = Options {
-        head_snapshot: false,
-        ..opts()
-    };
-    let db = open(d.path(), no_snap);
+    let db = open(d.path(), without_snapshot());
     let mut app = db.appender();
     for i in 0..12 {
         app.append(None, &series(i), 1_000_000 + 100 * 15_000, 7.0)
@@ -175,11 +179,7 @@ fn stale_snapshot_is_ignored() {
     db.close().unwrap();
     // Persisting the head to a block moves the boundary and checkpoints the WAL: the
     // snapshot no longer describes the head.
-    let no_snap = Options {
-        head_snapshot: false,
-        ..opts()
-    };
-    let db = open(d.path(), no_snap);
+    let db = open(d.path(), without_snapshot());
     let mut app = db.appender();
     app.append(None, &series(0), 3 * HOUR_MS, 1.0).unwrap();
     app.commit().unwrap();
